@@ -1,0 +1,83 @@
+package dev.qlora4j.tensor;
+
+import dev.qlora4j.tensor.cpu.Parallel;
+
+/**
+ * Rotary position embedding in the Hugging Face "rotate half" layout: the first and second halves
+ * of each head vector form the (real, imaginary) pairs, so
+ * {@code y = x·cos + rotate_half(x)·sin} with {@code rotate_half(x) = [−x₂, x₁]}.
+ */
+public final class Rope {
+    private Rope() {}
+
+    /** cos and sin of position·inv_freq[i], [maxPositions, D/2] each, times an attention scaling factor. */
+    public record Table(float[] cos, float[] sin, int half, int maxPositions) {
+        /**
+         * Builds the table as transformers does: the angle is the fp32 product position·inv_freq,
+         * its cosine and sine are taken in fp32 and multiplied by {@code scaling}.
+         */
+        public static Table create(float[] invFreq, int maxPositions, float scaling) {
+            int half = invFreq.length;
+            float[] cos = new float[maxPositions * half], sin = new float[maxPositions * half];
+            for (int p = 0; p < maxPositions; p++)
+                for (int i = 0; i < half; i++) {
+                    float angle = (float) p * invFreq[i];
+                    cos[p * half + i] = (float) Math.cos(angle) * scaling;
+                    sin[p * half + i] = (float) Math.sin(angle) * scaling;
+                }
+            return new Table(cos, sin, half, maxPositions);
+        }
+
+        /** inv_freq[i] = 1 / theta^(2i/D), computed in fp32 like the reference. */
+        public static float[] defaultInvFreq(int headDim, double theta) {
+            float[] f = new float[headDim / 2];
+            for (int i = 0; i < f.length; i++) f[i] = (float) (1.0 / Math.pow(theta, (float) (2 * i) / headDim));
+            return f;
+        }
+    }
+
+    // x [B, H, T, D], positions [T] or [B, T] (integer) → [B, H, T, D]
+    public static Tensor apply(Tensor x, Table table, Tensor positions) {
+        if (x.rank() != 4) throw new IllegalArgumentException("rope input must be [B, H, T, D]: " + Shapes.str(x.shape));
+        int b = x.shape[0], h = x.shape[1], t = x.shape[2], d = x.shape[3], half = table.half();
+        if (d != 2 * half) throw new IllegalArgumentException("rope table for head dim " + 2 * half + ", input has " + d);
+        int[] pos = positions.toIntArray();
+        boolean perBatch = positions.rank() == 2;
+        if (perBatch ? positions.shape[0] != b || positions.shape[1] != t : pos.length != t)
+            throw new IllegalArgumentException("positions " + Shapes.str(positions.shape) + " for input " + Shapes.str(x.shape));
+        for (int p : pos)
+            if (p < 0 || p >= table.maxPositions())
+                throw new IllegalArgumentException("position " + p + " outside the rope table of " + table.maxPositions());
+        Tensor xd = Arith.floatStorage(x).contiguous();
+        Tensor y = Tensor.zeros(x.shape);
+        rotate(xd.array(), xd.arrayOffset(), y.array(), table, pos, perBatch, b, h, t, half, false);
+        return Autograd.record(y, "rope", (g, needs) -> {
+            Tensor gd = Arith.floatStorage(g).contiguous();
+            Tensor dx = Tensor.zeros(x.shape);
+            rotate(gd.array(), gd.arrayOffset(), dx.array(), table, pos, perBatch, b, h, t, half, true);
+            return new Tensor[]{dx, null};
+        }, x, positions);
+    }
+
+    /** Rotates every head vector by its position's angle (or by minus it, which is the backward). */
+    private static void rotate(float[] in, int io, float[] out, Table tb, int[] pos, boolean perBatch,
+                               int b, int h, int t, int half, boolean inverse) {
+        int d = 2 * half;
+        float sign = inverse ? -1f : 1f;
+        Parallel.range(b * h, Math.max(1, 2048 / Math.max(1, t * d)), (from, to) -> {
+            for (int bh = from; bh < to; bh++) {
+                int bi = bh / h;
+                for (int ti = 0; ti < t; ti++) {
+                    int p = pos[perBatch ? bi * t + ti : ti];
+                    int base = (bh * t + ti) * d, cs = p * half;
+                    for (int i = 0; i < half; i++) {
+                        float c = tb.cos()[cs + i], s = sign * tb.sin()[cs + i];
+                        float x1 = in[io + base + i], x2 = in[io + base + half + i];
+                        out[base + i] = x1 * c - x2 * s;
+                        out[base + half + i] = x2 * c + x1 * s;
+                    }
+                }
+            }
+        });
+    }
+}

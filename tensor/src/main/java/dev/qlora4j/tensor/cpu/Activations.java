@@ -1,0 +1,167 @@
+package dev.qlora4j.tensor.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import static dev.qlora4j.tensor.cpu.VectorMath.L;
+import static dev.qlora4j.tensor.cpu.VectorMath.S;
+
+/**
+ * Pointwise functions and their derivatives over float[] runs. {@code forward} computes y = f(x);
+ * {@code backward} computes dx = g · f'(x), given x and y (each function uses whichever is cheaper).
+ */
+public final class Activations {
+    private Activations() {}
+
+    public enum Fn { EXP, LOG, SQRT, RSQRT, TANH, SQUARE, SILU, GELU, GELU_TANH, SOFTCAP }
+
+    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
+    private static final float GELU_C = 0.044715f;
+    private static final double INV_SQRT_2 = 1 / Math.sqrt(2);
+    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+    /** y = f(x); {@code cap} is only read by SOFTCAP (cap·tanh(x/cap)). */
+    public static void forward(Fn fn, float cap, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        switch (fn) {
+            case EXP -> { for (; i < S.loopBound(n); i += L) load(x, xo + i).lanewise(VectorOperators.EXP).intoArray(y, yo + i); }
+            case LOG -> { for (; i < S.loopBound(n); i += L) load(x, xo + i).lanewise(VectorOperators.LOG).intoArray(y, yo + i); }
+            case SQRT -> { for (; i < S.loopBound(n); i += L) load(x, xo + i).sqrt().intoArray(y, yo + i); }
+            case RSQRT -> { for (; i < S.loopBound(n); i += L) FloatVector.broadcast(S, 1f).div(load(x, xo + i).sqrt()).intoArray(y, yo + i); }
+            case TANH -> { for (; i < S.loopBound(n); i += L) load(x, xo + i).lanewise(VectorOperators.TANH).intoArray(y, yo + i); }
+            case SQUARE -> { for (; i < S.loopBound(n); i += L) { var v = load(x, xo + i); v.mul(v).intoArray(y, yo + i); } }
+            case SILU -> {
+                for (; i < S.loopBound(n); i += L) {
+                    var v = load(x, xo + i);
+                    v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(y, yo + i);
+                }
+            }
+            case GELU_TANH -> {
+                for (; i < S.loopBound(n); i += L) {
+                    var v = load(x, xo + i);
+                    var inner = v.mul(v).mul(GELU_C).add(1f).mul(v).mul(SQRT_2_OVER_PI);
+                    v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(y, yo + i);
+                }
+            }
+            case SOFTCAP -> {
+                float inv = 1f / cap;
+                for (; i < S.loopBound(n); i += L)
+                    load(x, xo + i).mul(inv).lanewise(VectorOperators.TANH).mul(cap).intoArray(y, yo + i);
+            }
+            case GELU -> { } // scalar: needs erf
+        }
+        for (; i < n; i++) y[yo + i] = scalar(fn, cap, x[xo + i]);
+    }
+
+    /** dx = g·f'(x). x may be null for EXP, SQRT, RSQRT, TANH, SOFTCAP (they use y). */
+    public static void backward(Fn fn, float cap, float[] x, int xo, float[] y, int yo, float[] g, int go,
+                                float[] dx, int dxo, int n) {
+        int i = 0;
+        switch (fn) {
+            case EXP -> { for (; i < S.loopBound(n); i += L) load(g, go + i).mul(load(y, yo + i)).intoArray(dx, dxo + i); }
+            case LOG -> { for (; i < S.loopBound(n); i += L) load(g, go + i).div(load(x, xo + i)).intoArray(dx, dxo + i); }
+            case SQRT -> { for (; i < S.loopBound(n); i += L) load(g, go + i).mul(0.5f).div(load(y, yo + i)).intoArray(dx, dxo + i); }
+            case RSQRT -> {
+                for (; i < S.loopBound(n); i += L) {
+                    var v = load(y, yo + i);
+                    load(g, go + i).mul(v.mul(v).mul(v)).mul(-0.5f).intoArray(dx, dxo + i);
+                }
+            }
+            case TANH -> {
+                for (; i < S.loopBound(n); i += L) {
+                    var v = load(y, yo + i);
+                    load(g, go + i).mul(v.mul(v).neg().add(1f)).intoArray(dx, dxo + i);
+                }
+            }
+            case SQUARE -> { for (; i < S.loopBound(n); i += L) load(g, go + i).mul(load(x, xo + i)).mul(2f).intoArray(dx, dxo + i); }
+            case SILU -> {
+                for (; i < S.loopBound(n); i += L) {
+                    var v = load(x, xo + i);
+                    var sig = FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+                    // d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x)))
+                    var d = sig.mul(v.mul(sig.neg().add(1f)).add(1f));
+                    load(g, go + i).mul(d).intoArray(dx, dxo + i);
+                }
+            }
+            case SOFTCAP -> {
+                float inv = 1f / cap;
+                for (; i < S.loopBound(n); i += L) {
+                    var t = load(y, yo + i).mul(inv);
+                    load(g, go + i).mul(t.mul(t).neg().add(1f)).intoArray(dx, dxo + i);
+                }
+            }
+            case GELU, GELU_TANH -> { }
+        }
+        for (; i < n; i++) {
+            float xi = x == null ? 0f : x[xo + i];
+            float yi = y == null ? 0f : y[yo + i];
+            dx[dxo + i] = g[go + i] * scalarDerivative(fn, cap, xi, yi);
+        }
+    }
+
+    private static FloatVector load(float[] a, int off) {
+        return FloatVector.fromArray(S, a, off);
+    }
+
+    static float scalar(Fn fn, float cap, float x) {
+        return switch (fn) {
+            case EXP -> (float) Math.exp(x);
+            case LOG -> (float) Math.log(x);
+            case SQRT -> (float) Math.sqrt(x);
+            case RSQRT -> (float) (1 / Math.sqrt(x));
+            case TANH -> (float) Math.tanh(x);
+            case SQUARE -> x * x;
+            case SILU -> (float) (x / (1 + Math.exp(-x)));
+            case GELU -> (float) (0.5 * x * (1 + erf(x * INV_SQRT_2)));
+            case GELU_TANH -> (float) (0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))));
+            case SOFTCAP -> (float) (cap * Math.tanh(x / cap));
+        };
+    }
+
+    static float scalarDerivative(Fn fn, float cap, float x, float y) {
+        return switch (fn) {
+            case EXP -> y;
+            case LOG -> 1f / x;
+            case SQRT -> 0.5f / y;
+            case RSQRT -> -0.5f * y * y * y;
+            case TANH -> 1 - y * y;
+            case SQUARE -> 2 * x;
+            case SILU -> {
+                double s = 1 / (1 + Math.exp(-x));
+                yield (float) (s * (1 + x * (1 - s)));
+            }
+            case GELU -> (float) (0.5 * (1 + erf(x * INV_SQRT_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x));
+            case GELU_TANH -> {
+                double u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
+                double t = Math.tanh(u);
+                double du = SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
+                yield (float) (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du);
+            }
+            case SOFTCAP -> {
+                float t = y / cap;
+                yield 1 - t * t;
+            }
+        };
+    }
+
+    /**
+     * The error function to double precision: its Maclaurin series below |x| = 3 (where the
+     * alternating terms lose at most four digits), the continued fraction of erfc above.
+     */
+    public static double erf(double x) {
+        double ax = Math.abs(x);
+        if (ax < 3) {
+            double term = x, sum = x, x2 = x * x;
+            for (int n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+                term *= -x2 / n;
+                sum += term / (2 * n + 1);
+            }
+            return 2 / Math.sqrt(Math.PI) * sum;
+        }
+        if (ax > 6) return Math.signum(x);
+        double f = ax;
+        for (int k = 60; k >= 1; k--) f = ax + (k / 2.0) / f;
+        double erfc = Math.exp(-ax * ax) / (Math.sqrt(Math.PI) * f);
+        return Math.signum(x) * (1 - erfc);
+    }
+}

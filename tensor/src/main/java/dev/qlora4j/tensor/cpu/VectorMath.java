@@ -1,0 +1,150 @@
+package dev.qlora4j.tensor.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vectorised loops over float[] runs: elementwise arithmetic, reductions and the activation
+ * functions with their derivatives. Every loop is a FloatVector main part plus a scalar tail.
+ */
+public final class VectorMath {
+    private VectorMath() {}
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+
+    /** The four broadcasting binary operations. */
+    public enum BinOp { ADD, SUB, MUL, DIV }
+
+    /**
+     * out[i] = a[ao + i·as] op b[bo + i·bs] for i in [0, n). Strides of 1 and 0 (broadcast) take
+     * the vector path; any other stride a scalar one.
+     */
+    public static void binary(BinOp op, float[] a, int ao, int as, float[] b, int bo, int bs,
+                              float[] out, int oo, int n) {
+        if ((as == 1 || as == 0) && (bs == 1 || bs == 0)) {
+            int i = 0;
+            if (as == 1 && bs == 1) {
+                for (; i < S.loopBound(n); i += L) {
+                    var x = FloatVector.fromArray(S, a, ao + i);
+                    var y = FloatVector.fromArray(S, b, bo + i);
+                    apply(op, x, y).intoArray(out, oo + i);
+                }
+            } else if (as == 1) {
+                var y = FloatVector.broadcast(S, b[bo]);
+                for (; i < S.loopBound(n); i += L) apply(op, FloatVector.fromArray(S, a, ao + i), y).intoArray(out, oo + i);
+            } else if (bs == 1) {
+                var x = FloatVector.broadcast(S, a[ao]);
+                for (; i < S.loopBound(n); i += L) apply(op, x, FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            }
+            for (; i < n; i++) out[oo + i] = apply(op, a[ao + i * as], b[bo + i * bs]);
+        } else {
+            for (int i = 0; i < n; i++) out[oo + i] = apply(op, a[ao + i * as], b[bo + i * bs]);
+        }
+    }
+
+    private static FloatVector apply(BinOp op, FloatVector x, FloatVector y) {
+        return switch (op) {
+            case ADD -> x.add(y);
+            case SUB -> x.sub(y);
+            case MUL -> x.mul(y);
+            case DIV -> x.div(y);
+        };
+    }
+
+    private static float apply(BinOp op, float x, float y) {
+        return switch (op) {
+            case ADD -> x + y;
+            case SUB -> x - y;
+            case MUL -> x * y;
+            case DIV -> x / y;
+        };
+    }
+
+    /** out[i] = x[i]·scale + shift. */
+    public static void affine(float[] x, int xo, float scale, float shift, float[] out, int oo, int n) {
+        int i = 0;
+        var s = FloatVector.broadcast(S, scale);
+        var t = FloatVector.broadcast(S, shift);
+        for (; i < S.loopBound(n); i += L) FloatVector.fromArray(S, x, xo + i).fma(s, t).intoArray(out, oo + i);
+        for (; i < n; i++) out[oo + i] = x[xo + i] * scale + shift;
+    }
+
+    /** y[i] += alpha·x[i]. */
+    public static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        var a = FloatVector.broadcast(S, alpha);
+        for (; i < S.loopBound(n); i += L)
+            FloatVector.fromArray(S, x, xo + i).fma(a, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+        for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
+    }
+
+    public static float sum(float[] x, int xo, int n) {
+        int i = 0;
+        var acc = FloatVector.zero(S);
+        for (; i < S.loopBound(n); i += L) acc = acc.add(FloatVector.fromArray(S, x, xo + i));
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += x[xo + i];
+        return s;
+    }
+
+    public static float dot(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        var acc = FloatVector.zero(S);
+        for (; i < S.loopBound(n); i += L)
+            acc = FloatVector.fromArray(S, x, xo + i).fma(FloatVector.fromArray(S, y, yo + i), acc);
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += x[xo + i] * y[yo + i];
+        return s;
+    }
+
+    public static float sumOfSquares(float[] x, int xo, int n) {
+        return dot(x, xo, x, xo, n);
+    }
+
+    public static float max(float[] x, int xo, int n) {
+        int i = 0;
+        float m = Float.NEGATIVE_INFINITY;
+        if (n >= L) {
+            var acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (; i < S.loopBound(n); i += L) acc = acc.max(FloatVector.fromArray(S, x, xo + i));
+            m = acc.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) m = Math.max(m, x[xo + i]);
+        return m;
+    }
+
+    /** y[i] = exp(x[i] − shift); returns Σ y. */
+    public static float expShifted(float[] x, int xo, float shift, float[] y, int yo, int n) {
+        int i = 0;
+        var s = FloatVector.broadcast(S, shift);
+        var acc = FloatVector.zero(S);
+        for (; i < S.loopBound(n); i += L) {
+            var e = FloatVector.fromArray(S, x, xo + i).sub(s).lanewise(VectorOperators.EXP);
+            e.intoArray(y, yo + i);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[xo + i] - shift);
+            y[yo + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    /** x[i] *= s. */
+    public static void scale(float[] x, int xo, float s, int n) {
+        affine(x, xo, s, 0f, x, xo, n);
+    }
+
+    /** out[i] = x[i]·y[i]·s. */
+    public static void mulScaled(float[] x, int xo, float[] y, int yo, float s, float[] out, int oo, int n) {
+        int i = 0;
+        var sv = FloatVector.broadcast(S, s);
+        for (; i < S.loopBound(n); i += L)
+            FloatVector.fromArray(S, x, xo + i).mul(FloatVector.fromArray(S, y, yo + i)).mul(sv).intoArray(out, oo + i);
+        for (; i < n; i++) out[oo + i] = x[xo + i] * y[yo + i] * s;
+    }
+}
