@@ -1,0 +1,79 @@
+package dev.qlora4j.train.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * {@code train.jar <command> [options]}: the command line described in docs/CLI.md. With
+ * {@code --json} the last line on stdout is one JSON object with the result and people-facing
+ * output goes to stderr. Exit status: 0 success, 2 user error (one line on stderr), 1 internal
+ * failure.
+ */
+public final class Main {
+    /** One subcommand. {@code out} is where people-facing progress goes. */
+    interface Command {
+        String summary();
+
+        Set<String> flags();
+
+        Set<String> options();
+
+        /** Runs the command; the map is the {@code --json} result. */
+        Map<String, Object> run(Args args, PrintStream out) throws Exception;
+    }
+
+    private static final Map<String, Command> COMMANDS = new TreeMap<>(Map.of(
+            "demo", new DemoCommand()));
+
+    public static void main(String[] args) {
+        int status = run(args, System.out, System.err);
+        System.out.flush();
+        System.exit(status);
+    }
+
+    public static int run(String[] argv, PrintStream stdout, PrintStream stderr) {
+        List<String> args = Arrays.asList(argv);
+        boolean debug = args.contains("--debug");
+        boolean json = args.contains("--json");
+        if (args.isEmpty() || args.getFirst().equals("--help") || args.getFirst().equals("help")) {
+            usage(stdout);
+            return 0;
+        }
+        Command command = COMMANDS.get(args.getFirst());
+        if (command == null) {
+            stderr.println("error: unknown command '" + args.getFirst() + "' (commands: " + String.join(", ", COMMANDS.keySet()) + ")");
+            return 2;
+        }
+        try {
+            Set<String> flags = new java.util.HashSet<>(command.flags());
+            flags.add("json");
+            flags.add("debug");
+            Args parsed = Args.parse(args.subList(1, args.size()), flags, command.options());
+            Map<String, Object> result = command.run(parsed, json ? stderr : stdout);
+            if (json) stdout.println(new ObjectMapper().writeValueAsString(result));
+            return 0;
+        } catch (UserError e) {
+            stderr.println("error: " + e.getMessage());
+            if (debug) e.printStackTrace(stderr);
+            return 2;
+        } catch (Exception | Error e) {
+            stderr.println("internal error: " + e);
+            if (debug) e.printStackTrace(stderr);
+            else stderr.println("(run again with --debug for the stack trace)");
+            return 1;
+        }
+    }
+
+    private static void usage(PrintStream out) {
+        out.println("usage: java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar train.jar <command> [options]");
+        out.println("commands:");
+        COMMANDS.forEach((name, c) -> out.printf("  %-10s %s%n", name, c.summary()));
+        out.println("common options: --json (result as JSON on the last stdout line), --debug (stack traces)");
+    }
+}

@@ -1,0 +1,63 @@
+package dev.qlora4j.train.optim;
+
+import dev.qlora4j.tensor.Tensor;
+
+import java.util.List;
+
+/**
+ * AdamW as torch.optim.AdamW computes it (decoupled weight decay applied first, bias-corrected
+ * moments, eps added to the corrected root of the second moment). Moments are fp32 and live
+ * beside each parameter; parameters must be dense F32 tensors.
+ */
+public final class AdamW {
+    private final List<Tensor> params;
+    private final float[][] m, v;
+    private final float beta1, beta2, eps, weightDecay;
+    private int step;
+
+    public AdamW(List<Tensor> params, float beta1, float beta2, float eps, float weightDecay) {
+        this.params = List.copyOf(params);
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        this.m = new float[params.size()][];
+        this.v = new float[params.size()][];
+        for (int i = 0; i < params.size(); i++) {
+            Tensor p = params.get(i);
+            if (!p.isDenseF32()) throw new IllegalArgumentException("AdamW parameter must be dense F32: " + p);
+            m[i] = new float[Math.toIntExact(p.numel())];
+            v[i] = new float[m[i].length];
+        }
+    }
+
+    /** One update with learning rate {@code lr}; parameters without a gradient are skipped. */
+    public void step(float lr) {
+        step++;
+        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+        float stepSize = (float) (lr / bc1);
+        float bc2Sqrt = (float) Math.sqrt(bc2);
+        float decay = 1 - lr * weightDecay;
+        for (int i = 0; i < params.size(); i++) {
+            Tensor p = params.get(i);
+            if (p.grad() == null) continue;
+            float[] w = p.array(), g = p.grad().contiguous().toFloatArray(), mi = m[i], vi = v[i];
+            int o = p.arrayOffset();
+            for (int j = 0; j < mi.length; j++) {
+                w[o + j] *= decay;
+                mi[j] = beta1 * mi[j] + (1 - beta1) * g[j];
+                vi[j] = beta2 * vi[j] + (1 - beta2) * g[j] * g[j];
+                float denom = (float) Math.sqrt(vi[j]) / bc2Sqrt + eps;
+                w[o + j] -= stepSize * mi[j] / denom;
+            }
+        }
+    }
+
+    public void zeroGrad() {
+        for (Tensor p : params) p.zeroGrad();
+    }
+
+    public int stepCount() {
+        return step;
+    }
+}
