@@ -1,6 +1,7 @@
 package dev.qlora4j.tensor;
 
 import dev.qlora4j.tensor.cpu.Parallel;
+import dev.qlora4j.tensor.cpu.VectorMath;
 
 /**
  * Cross-entropy of logits against integer targets, as torch.nn.functional.cross_entropy computes
@@ -32,14 +33,15 @@ public final class CrossEntropy {
         Tensor xd = Arith.floatStorage(logits).contiguous();
         float[] xa = xd.array();
         int xo = xd.arrayOffset();
-        float[] lse = new float[n];
+        float[] max = new float[n], logSum = new float[n];
         double[] rowLoss = new double[n];
         Parallel.range(n, Math.max(1, 8192 / Math.max(1, v)), (from, to) -> {
             float[] scratch = new float[v];
             for (int r = from; r < to; r++) {
                 if (tgt[r] == IGNORE_INDEX) continue;
-                lse[r] = Softmax.logSumExp(xa, xo + r * v, scratch, 0, v);
-                rowLoss[r] = lse[r] - xa[xo + r * v + tgt[r]];
+                max[r] = VectorMath.max(xa, xo + r * v, v);
+                logSum[r] = Softmax.logSumShifted(xa, xo + r * v, max[r], scratch, 0, v);
+                rowLoss[r] = logSum[r] - ((double) xa[xo + r * v + tgt[r]] - max[r]);
             }
         });
         double total = 0;
@@ -56,7 +58,8 @@ public final class CrossEntropy {
                 for (int r = from; r < to; r++) {
                     if (tgt[r] == IGNORE_INDEX) continue;
                     int row = r * v;
-                    for (int j = 0; j < v; j++) da[row + j] = (float) Math.exp(xa[xo + row + j] - lse[r]) * scale;
+                    VectorMath.expShifted(xa, xo + row, max[r], da, row, v);
+                    VectorMath.scale(da, row, (float) Math.exp(-logSum[r]) * scale, v);
                     da[row + tgt[r]] -= scale;
                 }
             });

@@ -47,8 +47,11 @@ final class Softmax {
         int xo = xd.arrayOffset();
         Parallel.range(rows, grain(n), (from, to) -> {
             for (int r = from; r < to; r++) {
-                float lse = logSumExp(xa, xo + r * n, ya, r * n, n);
-                VectorMath.affine(xa, xo + r * n, 1f, -lse, ya, r * n, n);
+                // (x − max) − log Σ exp(x − max): subtracting max first keeps the small result exact
+                float max = VectorMath.max(xa, xo + r * n, n);
+                float logSum = logSumShifted(xa, xo + r * n, max, ya, r * n, n);
+                VectorMath.affine(xa, xo + r * n, 1f, -max, ya, r * n, n);
+                if (logSum != 0f) VectorMath.affine(ya, r * n, 1f, -logSum, ya, r * n, n);
             }
         });
         return Autograd.record(y, "log_softmax", (g, needs) -> {
@@ -78,11 +81,13 @@ final class Softmax {
         VectorMath.scale(y, yo, 1f / sum, n);
     }
 
-    /** log Σ exp(x) of one row, using scratch (length ≥ n) for the exponentials. */
-    static float logSumExp(float[] x, int xo, float[] scratch, int so, int n) {
-        float max = VectorMath.max(x, xo, n);
-        if (max == Float.NEGATIVE_INFINITY || max == Float.POSITIVE_INFINITY) return max;
-        return max + (float) Math.log(VectorMath.expShifted(x, xo, max, scratch, so, n));
+    /**
+     * log Σ exp(x − max) of one row (so log Σ exp(x) = max + the result), using scratch (length ≥ n)
+     * for the exponentials. Zero for a row whose max is infinite.
+     */
+    static float logSumShifted(float[] x, int xo, float max, float[] scratch, int so, int n) {
+        if (Float.isInfinite(max)) return 0f;
+        return (float) Math.log(VectorMath.expShifted(x, xo, max, scratch, so, n));
     }
 
     private static int rows(Tensor x, int n) {
