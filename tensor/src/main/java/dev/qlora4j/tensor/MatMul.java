@@ -15,6 +15,7 @@ public final class MatMul {
     // a [.., m, k] · b [.., k, n] → [.., m, n]   (1-D operands as in torch.matmul)
     static Tensor matmul(Tensor a, Tensor b) {
         if (a.rank() == 0 || b.rank() == 0) throw new IllegalArgumentException("matmul of a scalar");
+        if (a.rank() == 1 && b.rank() == 1) return matmul(a.unsqueeze(0), b.unsqueeze(1)).reshape();
         if (a.rank() == 1) return matmul(a.unsqueeze(0), b).squeeze(-2);
         if (b.rank() == 1) return matmul(a, b.unsqueeze(-1)).squeeze(-1);
         if (a.size(-1) != b.size(-2))

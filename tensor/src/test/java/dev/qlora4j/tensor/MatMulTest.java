@@ -1,0 +1,114 @@
+package dev.qlora4j.tensor;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class MatMulTest {
+    private final Generator g = new Generator(10);
+
+    @Test
+    void plainAndTransposedOperands() {
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 3, 5), GradCheck.param(g, 5, 4)}, t -> t[0].matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 3, 5), Ref.of(x[1], 5, 4)).v());
+        // both operands stored transposed: passed to the GEMM as flags, not copied
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 5, 3), GradCheck.param(g, 4, 5)}, t -> t[0].t().matmul(t[1].t()),
+                x -> Ref.matmul(Ref.of(x[0], 5, 3).transpose(0, 1), Ref.of(x[1], 4, 5).transpose(0, 1)).v());
+        GradCheck.check(new Tensor[]{GradCheck.strided(g, 3, 5), GradCheck.strided(g, 5, 4)}, t -> t[0].matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 3, 5), Ref.of(x[1], 5, 4)).v());
+        // a non-unit inner stride (every other column) forces a copy
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 3, 10), GradCheck.param(g, 5, 2)},
+                t -> t[0].reshape(3, 5, 2).select(2, 0).matmul(t[1]),
+                x -> {
+                    double[] a = new double[15];
+                    for (int i = 0; i < 3; i++) for (int p = 0; p < 5; p++) a[i * 5 + p] = x[0][i * 10 + p * 2];
+                    return Ref.matmul(Ref.of(a, 3, 5), Ref.of(x[1], 5, 2)).v();
+                });
+    }
+
+    @Test
+    void batchedAndBroadcast() {
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 2, 3, 4), GradCheck.param(g, 2, 4, 5)}, t -> t[0].matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 2, 3, 4), Ref.of(x[1], 2, 4, 5)).v());
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 2, 1, 3, 4), GradCheck.param(g, 5, 4, 6)}, t -> t[0].matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 2, 1, 3, 4), Ref.of(x[1], 5, 4, 6)).v());
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 2, 3, 4), GradCheck.param(g, 4, 2)}, t -> t[0].matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 2, 3, 4), Ref.of(x[1], 4, 2)).v());
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 3, 4), GradCheck.strided(g, 2, 4, 2)}, t -> t[0].matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 3, 4), Ref.of(x[1], 2, 4, 2)).v());
+        // attention-style: [B, H, T, D] · [B, H, T, D]ᵀ with transposed views of a [B, T, H, D] layout
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 2, 3, 2, 4), GradCheck.param(g, 2, 5, 2, 4)},
+                t -> t[0].transpose(1, 2).matmul(t[1].transpose(1, 2).transpose(-1, -2)),
+                x -> Ref.matmul(Ref.of(x[0], 2, 3, 2, 4).transpose(1, 2),
+                        Ref.of(x[1], 2, 5, 2, 4).transpose(1, 2).transpose(2, 3)).v());
+    }
+
+    @Test
+    void oneDimensionalOperands() {
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 4), GradCheck.param(g, 4, 3)}, t -> t[0].matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 1, 4), Ref.of(x[1], 4, 3)).v());
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 2, 3, 4), GradCheck.param(g, 4)}, t -> t[0].matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 2, 3, 4), Ref.of(x[1], 4, 1)).v());
+        assertThat(Tensor.vector(1, 2, 3).matmul(Tensor.vector(4, 5, 6)).item()).isEqualTo(32f);
+        assertThatThrownBy(() -> Tensor.zeros(2, 3).matmul(Tensor.zeros(4, 2)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[2, 3]").hasMessageContaining("[4, 2]");
+    }
+
+    @Test
+    void linearWithTrainableWeightAndBias() {
+        GradCheck.check(new Tensor[]{GradCheck.strided(g, 2, 3, 5), GradCheck.param(g, 4, 5), GradCheck.param(g, 4)},
+                t -> MatMul.linear(t[0], t[1], t[2]),
+                x -> Ref.binary(Ref.matmul(Ref.of(x[0], 2, 3, 5), Ref.of(x[1], 4, 5).transpose(0, 1)), Ref.of(x[2], 4), Double::sum).v());
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 3, 5), GradCheck.strided(g, 4, 5)},
+                t -> MatMul.linear(t[0], t[1], null),
+                x -> Ref.matmul(Ref.of(x[0], 3, 5), Ref.of(x[1], 4, 5).transpose(0, 1)).v());
+    }
+
+    @Test
+    void linearWithFrozenBf16Weight() {
+        Tensor w32 = Tensor.randn(g, 1f, 6, 5);
+        Tensor wBf16 = w32.to(DType.BF16);
+        double[] wRounded = GradCheck.toDouble(wBf16.toFloatArray());
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 3, 5)}, t -> MatMul.linear(t[0], wBf16, null),
+                x -> Ref.matmul(Ref.of(x[0], 3, 5), Ref.of(wRounded, 6, 5).transpose(0, 1)).v());
+        assertThatThrownBy(() -> MatMul.linear(Tensor.zeros(1, 5), Tensor.zeros(DType.BF16, 6, 5).requiresGrad(true), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("F32");
+    }
+
+    @Test
+    void linearWithWeightOnANativeSegment() {
+        try (Arena arena = Arena.ofConfined()) {
+            float[] wv = Tensor.randn(g, 1f, 7, 5).toFloatArray();
+            MemorySegment seg = arena.allocate(wv.length * 4L + 2).asSlice(2);   // unaligned, like an mmapped file
+            for (int i = 0; i < wv.length; i++) seg.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, wv[i]);
+            Tensor w = Tensor.wrap(seg, DType.F32, 7, 5);
+            GradCheck.check(new Tensor[]{GradCheck.param(g, 4, 5)}, t -> MatMul.linear(t[0], w, null),
+                    x -> Ref.matmul(Ref.of(x[0], 4, 5), Ref.of(GradCheck.toDouble(wv), 7, 5).transpose(0, 1)).v());
+            // a bf16 weight on a native segment
+            MemorySegment bseg = arena.allocate(wv.length * 2L);
+            double[] rounded = new double[wv.length];
+            for (int i = 0; i < wv.length; i++) {
+                short b = Precision.floatToBf16(wv[i]);
+                bseg.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, b);
+                rounded[i] = Precision.bf16ToFloat(b);
+            }
+            Tensor wb = Tensor.wrap(bseg, DType.BF16, 7, 5);
+            GradCheck.check(new Tensor[]{GradCheck.param(g, 4, 5)}, t -> MatMul.linear(t[0], wb, null),
+                    x -> Ref.matmul(Ref.of(x[0], 4, 5), Ref.of(rounded, 7, 5).transpose(0, 1)).v());
+        }
+    }
+
+    @Test
+    void largerProductsAgreeWithTheReference() {
+        Tensor a = Tensor.randn(g, 1f, 2, 67, 130), b = Tensor.randn(g, 1f, 130, 129);
+        float[] got = a.matmul(b).toFloatArray();
+        double[] want = Ref.matmul(Ref.of(GradCheck.toDouble(a.toFloatArray()), 2, 67, 130),
+                Ref.of(GradCheck.toDouble(b.toFloatArray()), 130, 129)).v();
+        GradCheck.assertClose("product", got, want, 1e-5);
+    }
+}
