@@ -1,6 +1,8 @@
 package dev.qlora4j.tensor;
 
+import dev.qlora4j.tensor.cpu.Activations;
 import dev.qlora4j.tensor.cpu.Gemm;
+import dev.qlora4j.tensor.cpu.VectorMath;
 import dev.qlora4j.tensor.cpu.Parallel;
 
 import java.util.Arrays;
@@ -69,16 +71,13 @@ public final class Attention {
                 // scores [T, S] = q [T, D] · k [S, D]ᵀ · scale
                 Gemm.sgemm(false, true, t, s, d, o.scale(), qa, qo + bh * t * d, d, ka, ko + kvh * s * d, d,
                         0f, probs, pOff, s);
+                if (capped != null) {
+                    Activations.forward(Activations.Fn.SOFTCAP, o.softcap(), probs, pOff, capped, pOff, t * s);
+                    System.arraycopy(capped, pOff, probs, pOff, t * s);
+                }
                 for (int i = 0; i < t; i++) {
                     int row = pOff + i * s, mrow = (bi * t + i) * s;
-                    for (int j = 0; j < s; j++) {
-                        float x = probs[row + j];
-                        if (capped != null) {
-                            x = (float) (o.softcap() * Math.tanh(x / o.softcap()));
-                            capped[row + j] = x;
-                        }
-                        probs[row + j] = visible[mrow + j] ? x : Float.NEGATIVE_INFINITY;
-                    }
+                    for (int j = 0; j < s; j++) if (!visible[mrow + j]) probs[row + j] = Float.NEGATIVE_INFINITY;
                     Softmax.softmaxRow(probs, row, probs, row, s);
                 }
                 // out [T, Dv] = P [T, S] · v [S, Dv]
@@ -105,16 +104,11 @@ public final class Attention {
                         // dS = P ⊙ (dP − Σ_j dP⊙P), then through the soft-cap
                         for (int i = 0; i < t; i++) {
                             int row = pOff + i * s;
-                            float dot = 0f;
-                            for (int j = 0; j < s; j++) dot += dp[i * s + j] * probs[row + j];
-                            for (int j = 0; j < s; j++) {
-                                float ds = probs[row + j] * (dp[i * s + j] - dot);
-                                if (capped != null) {
-                                    float th = capped[row + j] / o.softcap();
-                                    ds *= 1 - th * th;
-                                }
-                                dp[i * s + j] = ds;
-                            }
+                            float dot = VectorMath.dot(dp, i * s, probs, row, s);
+                            VectorMath.affine(dp, i * s, 1f, -dot, dp, i * s, s);
+                            VectorMath.binary(VectorMath.BinOp.MUL, dp, i * s, 1, probs, row, 1, dp, i * s, s);
+                            if (capped != null)
+                                Activations.backward(Activations.Fn.SOFTCAP, o.softcap(), null, 0, capped, row, dp, i * s, dp, i * s, s);
                         }
                         // dQ [T, D] = dS · K · scale;  dK [S, D] += dSᵀ · Q · scale
                         Gemm.sgemm(false, false, t, d, s, o.scale(), dp, 0, s, ka, ko + bk * s * d, d, 0f, dqa, bh * t * d, d);

@@ -48,12 +48,10 @@ public final class RmsNorm {
                         if (dx != null) {
                             // dx = r·gw − r·proj·x, proj = r²·(gw·x)/C  (x̂ = x·r folded in)
                             float proj = VectorMath.dot(gw, 0, xa, xr, c) * rs * rs / c;
-                            float[] da = dx.array();
-                            for (int i = 0; i < c; i++) da[r * c + i] = rs * (gw[i] - proj * xa[xr + i]);
+                            VectorMath.axpby(rs, gw, 0, -rs * proj, xa, xr, dx.array(), r * c, c);
                         }
                         if (dwParts != null) {
-                            float[] acc = dwParts[part];
-                            for (int i = 0; i < c; i++) acc[i] += ga[gr + i] * xa[xr + i] * rs;
+                            VectorMath.accumulateProduct(ga, gr, xa, xr, rs, dwParts[part], 0, c);
                         }
                     }
                 }

@@ -1,6 +1,7 @@
 package dev.qlora4j.tensor;
 
 import dev.qlora4j.tensor.cpu.Parallel;
+import dev.qlora4j.tensor.cpu.VectorMath;
 
 /**
  * Rotary position embedding in the Hugging Face "rotate half" layout: the first and second halves
@@ -69,13 +70,8 @@ public final class Rope {
                 int bi = bh / h;
                 for (int ti = 0; ti < t; ti++) {
                     int p = pos[perBatch ? bi * t + ti : ti];
-                    int base = (bh * t + ti) * d, cs = p * half;
-                    for (int i = 0; i < half; i++) {
-                        float c = tb.cos()[cs + i], s = sign * tb.sin()[cs + i];
-                        float x1 = in[io + base + i], x2 = in[io + base + half + i];
-                        out[base + i] = x1 * c - x2 * s;
-                        out[base + half + i] = x2 * c + x1 * s;
-                    }
+                    int base = (bh * t + ti) * d;
+                    VectorMath.rotateHalf(in, io + base, out, base, tb.cos(), tb.sin(), p * half, half, sign);
                 }
             }
         });

@@ -63,7 +63,7 @@ final class Softmax {
             Parallel.range(rows, grain(n), (from, to) -> {
                 for (int r = from; r < to; r++) {
                     float gs = VectorMath.sum(ga, go + r * n, n);
-                    for (int i = 0; i < n; i++) da[r * n + i] = ga[go + r * n + i] - (float) Math.exp(ya[r * n + i]) * gs;
+                    VectorMath.logSoftmaxBackward(ga, go + r * n, ya, r * n, gs, da, r * n, n);
                 }
             });
             return new Tensor[]{dx};

@@ -147,4 +147,56 @@ public final class VectorMath {
             FloatVector.fromArray(S, x, xo + i).mul(FloatVector.fromArray(S, y, yo + i)).mul(sv).intoArray(out, oo + i);
         for (; i < n; i++) out[oo + i] = x[xo + i] * y[yo + i] * s;
     }
+
+    /** out[i] = alpha·x[i] + beta·y[i]. */
+    public static void axpby(float alpha, float[] x, int xo, float beta, float[] y, int yo, float[] out, int oo, int n) {
+        int i = 0;
+        var a = FloatVector.broadcast(S, alpha);
+        var b = FloatVector.broadcast(S, beta);
+        for (; i < S.loopBound(n); i += L)
+            FloatVector.fromArray(S, x, xo + i).mul(a).add(FloatVector.fromArray(S, y, yo + i).mul(b)).intoArray(out, oo + i);
+        for (; i < n; i++) out[oo + i] = alpha * x[xo + i] + beta * y[yo + i];
+    }
+
+    /** acc[i] += x[i]·y[i]·s. */
+    public static void accumulateProduct(float[] x, int xo, float[] y, int yo, float s, float[] acc, int ao, int n) {
+        int i = 0;
+        var sv = FloatVector.broadcast(S, s);
+        for (; i < S.loopBound(n); i += L)
+            FloatVector.fromArray(S, x, xo + i).mul(FloatVector.fromArray(S, y, yo + i))
+                    .fma(sv, FloatVector.fromArray(S, acc, ao + i)).intoArray(acc, ao + i);
+        for (; i < n; i++) acc[ao + i] += x[xo + i] * y[yo + i] * s;
+    }
+
+    /** dx[i] = g[i] − exp(logp[i])·gSum: the log-softmax backward of one row. */
+    public static void logSoftmaxBackward(float[] g, int go, float[] logp, int lo, float gSum, float[] dx, int dxo, int n) {
+        int i = 0;
+        var gs = FloatVector.broadcast(S, -gSum);
+        for (; i < S.loopBound(n); i += L)
+            FloatVector.fromArray(S, logp, lo + i).lanewise(VectorOperators.EXP)
+                    .fma(gs, FloatVector.fromArray(S, g, go + i)).intoArray(dx, dxo + i);
+        for (; i < n; i++) dx[dxo + i] = g[go + i] - (float) Math.exp(logp[lo + i]) * gSum;
+    }
+
+    /**
+     * Rotates one head vector in the rotate-half layout: out₁ = x₁·c − x₂·s, out₂ = x₂·c + x₁·s for
+     * the halves x₁ = x[0, half), x₂ = x[half, 2·half); {@code sign} = −1 rotates backwards.
+     */
+    public static void rotateHalf(float[] x, int xo, float[] out, int oo, float[] cos, float[] sin, int co, int half, float sign) {
+        int i = 0;
+        for (; i < S.loopBound(half); i += L) {
+            var c = FloatVector.fromArray(S, cos, co + i);
+            var s = FloatVector.fromArray(S, sin, co + i).mul(sign);
+            var x1 = FloatVector.fromArray(S, x, xo + i);
+            var x2 = FloatVector.fromArray(S, x, xo + half + i);
+            x1.mul(c).sub(x2.mul(s)).intoArray(out, oo + i);
+            x2.mul(c).add(x1.mul(s)).intoArray(out, oo + half + i);
+        }
+        for (; i < half; i++) {
+            float c = cos[co + i], s = sign * sin[co + i];
+            float x1 = x[xo + i], x2 = x[xo + half + i];
+            out[oo + i] = x1 * c - x2 * s;
+            out[oo + half + i] = x2 * c + x1 * s;
+        }
+    }
 }
