@@ -184,7 +184,10 @@ final class Views {
             MemorySegment.copy(s.data, sp * b, d.data, dp * b, n * b);
         } else if (d.dtype == DType.F32 && dStep == 1 && d.data.heapBase().orElse(null) instanceof float[] arr) {
             int base = Math.toIntExact(d.data.address() / 4 + dp);
-            if (s.dtype == DType.BF16) {
+            if (s.dtype == DType.F32 && s.data.heapBase().orElse(null) instanceof float[] src) {
+                int from = Math.toIntExact(s.data.address() / 4 + sp), step = Math.toIntExact(sStep);
+                for (int i = 0; i < n; i++) arr[base + i] = src[from + i * step];
+            } else if (s.dtype == DType.BF16) {
                 for (int i = 0; i < n; i++)
                     arr[base + i] = Precision.bf16ToFloat(s.data.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, sp + i * sStep));
             } else {
