@@ -92,7 +92,7 @@ final class Arith {
 
     /** t itself when it is F32 in a float[] (any strides), otherwise a dense F32 copy, detached. */
     static Tensor floatStorage(Tensor t) {
-        if (t.dtype == DType.F32 && t.data.heapBase().orElse(null) instanceof float[]) return t.detach();
+        if (t.floatArray() != null) return t.detach();
         try (var ignored = Autograd.noGrad()) {
             return Views.contiguousF32(t).detach();
         }

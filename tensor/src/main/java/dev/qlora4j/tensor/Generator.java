@@ -21,7 +21,9 @@ public final class Generator {
 
     /** Uniform in [0, 1). */
     public float nextFloat() {
-        return (float) random.nextDouble();
+        // a double just below 1 rounds to 1f (about one draw in 2^25): keep the bound exclusive
+        float f = (float) random.nextDouble();
+        return f < 1f ? f : 0x1.fffffep-1f;   // the largest float below 1
     }
 
     public double nextDouble() {

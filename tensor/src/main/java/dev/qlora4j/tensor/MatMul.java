@@ -71,7 +71,7 @@ public final class MatMul {
             Long batchStride = batchStride(t);
             boolean plain = (colStride == 1 || cols == 1) && (rows == 1 || rowStride >= cols);
             boolean transposed = (rowStride == 1 || rows == 1) && (cols == 1 || colStride >= rows);
-            if (batchStride != null && (plain || transposed) && t.data.heapBase().orElse(null) instanceof float[] arr) {
+            if (batchStride != null && (plain || transposed) && t.floatArray() instanceof float[] arr) {
                 int off = Arith.base(t);
                 if (plain) return new Operand(arr, off, false, (int) (rows == 1 ? Math.max(cols, 1) : rowStride), batchStride);
                 return new Operand(arr, off, true, (int) (cols == 1 ? Math.max(rows, 1) : colStride), batchStride);
@@ -152,7 +152,7 @@ public final class MatMul {
                                     float[] c, int ldc) {
         int n = transW ? w.shape[0] : w.shape[1];
         boolean rowMajor = w.strides[1] == 1 && w.strides[0] == w.shape[1];
-        if (w.dtype == DType.F32 && w.data.heapBase().orElse(null) instanceof float[] arr && rowMajor) {
+        if (w.floatArray() instanceof float[] arr && rowMajor) {
             Gemm.sgemm(false, transW, rows, n, k, 1f, a, aOff, k, arr, Arith.base(w), w.shape[1], beta, c, 0, ldc);
         } else if ((w.dtype == DType.BF16 || w.dtype == DType.F32) && rowMajor) {
             Gemm.gemm(false, transW, rows, n, k, 1f, a, aOff, k, w.data, w.offset, w.shape[1], w.dtype == DType.BF16,

@@ -123,7 +123,11 @@ public final class Tensor {
     /** Uniform entries in [lo, hi). */
     public static Tensor uniform(Generator gen, float lo, float hi, int... shape) {
         float[] a = new float[Math.toIntExact(Shapes.numel(shape))];
-        for (int i = 0; i < a.length; i++) a[i] = lo + (hi - lo) * gen.nextFloat();
+        for (int i = 0; i < a.length; i++) {
+            // lo + (hi − lo)·u can round up to hi for u just below 1: keep hi excluded
+            float v = lo + (hi - lo) * gen.nextFloat();
+            a[i] = v < hi || hi <= lo ? v : Math.nextDown(hi);
+        }
         return of(a, shape);
     }
 
@@ -174,7 +178,17 @@ public final class Tensor {
 
     /** True for a contiguous F32 tensor backed by a float[] (the layout CPU kernels work on). */
     public boolean isDenseF32() {
-        return dtype == DType.F32 && isContiguous() && data.heapBase().orElse(null) instanceof float[];
+        return isContiguous() && floatArray() != null;
+    }
+
+    /**
+     * The float[] behind this F32 tensor's storage, or null when there is none. A segment sliced from
+     * a float[] at a byte offset that is not a multiple of 4 has its floats straddling array elements:
+     * kernels indexing the array would read garbage, so it counts as having no float[] (it is read
+     * through the segment instead).
+     */
+    float[] floatArray() {
+        return dtype == DType.F32 && data.heapBase().orElse(null) instanceof float[] a && data.address() % 4 == 0 ? a : null;
     }
 
     /** The float[] behind a dense F32 tensor; element 0 of the tensor is at {@link #arrayOffset()}. */
@@ -264,6 +278,14 @@ public final class Tensor {
     /** Writes one element in place (not recorded by autograd). */
     public void set(float value, int... idx) {
         writeFloat(storageIndex(idx), value);
+    }
+
+    /**
+     * Writes one integer element in place (not recorded by autograd). Unlike {@link #set}, an I64 or
+     * I32 value above 2^24 is stored exactly instead of being rounded through a float.
+     */
+    public void setLong(long value, int... idx) {
+        writeLong(storageIndex(idx), value);
     }
 
     /** The single value of a one-element tensor. */

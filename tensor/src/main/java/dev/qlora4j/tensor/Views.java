@@ -182,9 +182,9 @@ final class Views {
         if (s.dtype == d.dtype && sStep == 1 && dStep == 1) {
             long b = s.dtype.byteSize();
             MemorySegment.copy(s.data, sp * b, d.data, dp * b, n * b);
-        } else if (d.dtype == DType.F32 && dStep == 1 && d.data.heapBase().orElse(null) instanceof float[] arr) {
+        } else if (dStep == 1 && d.floatArray() instanceof float[] arr) {
             int base = Math.toIntExact(d.data.address() / 4 + dp);
-            if (s.dtype == DType.F32 && s.data.heapBase().orElse(null) instanceof float[] src) {
+            if (s.floatArray() instanceof float[] src) {
                 int from = Math.toIntExact(s.data.address() / 4 + sp), step = Math.toIntExact(sStep);
                 for (int i = 0; i < n; i++) arr[base + i] = src[from + i * step];
             } else if (s.dtype == DType.BF16) {

@@ -45,7 +45,7 @@ class ArithTest {
                 new Case("div", Tensor::div, (x, y) -> x / y)};
         int[][][] shapes = {
                 {{3, 4}, {3, 4}}, {{3, 1}, {1, 4}}, {{2, 3, 4}, {4}}, {{4}, {2, 3, 4}}, {{2, 1, 4}, {3, 1}},
-                {{}, {2, 3}}, {{2, 3}, {}}, {{5, 37}, {5, 37}}};
+                {{}, {2, 3}}, {{2, 3}, {}}, {{}, {}}, {{1}, {2, 3}}, {{5, 37}, {5, 37}}, {{5, 1, 37}, {4, 1}}};
         return Stream.of(ops).flatMap(op -> Stream.of(shapes).flatMap(s -> Stream.of(
                 Arguments.of(op, s[0], s[1], false), Arguments.of(op, s[0], s[1], true))));
     }
@@ -66,6 +66,42 @@ class ArithTest {
         Tensor a = GradCheck.param(g, 3, 1), b = GradCheck.param(g, 4);
         GradCheck.check(new Tensor[]{a, b}, t -> t[0].expand(3, 4).mul(t[1].expand(3, 4)),
                 x -> Ref.binary(Ref.of(x[0], 3, 1), Ref.of(x[1], 4), (p, q) -> p * q).v());
+    }
+
+    @Test
+    void frozenLowPrecisionOperands() {
+        Generator g = new Generator(4);
+        Tensor w = Tensor.randn(g, 1f, 3, 4).to(DType.BF16), h = Tensor.randn(g, 1f, 4).to(DType.F16);
+        double[] wv = GradCheck.toDouble(w.toFloatArray()), hv = GradCheck.toDouble(h.toFloatArray());
+        GradCheck.check(new Tensor[]{GradCheck.strided(g, 3, 4)}, t -> t[0].mul(w).sub(h),
+                x -> Ref.binary(Ref.binary(Ref.of(x[0], 3, 4), Ref.of(wv, 3, 4), (a, b) -> a * b), Ref.of(hv, 4), (a, b) -> a - b).v());
+        assertThat(w.add(h).dtype()).isEqualTo(DType.F32);
+    }
+
+    @Test
+    void largeBroadcastGradientsTakeTheParallelPath() {
+        // [300, 1] · [1, 257] (both sides broadcast) and a transposed [257, 300] view: > 1<<15 outputs
+        Generator g = new Generator(16);
+        Tensor a = Tensor.randn(g, 1f, 300, 1).requiresGrad(true), b = Tensor.randn(g, 1f, 1, 257).requiresGrad(true);
+        Tensor c = Tensor.randn(g, 1f, 257, 300).requiresGrad(true);
+        Tensor out = a.mul(b).div(c.t().square().add(1f)).sub(a);
+        float[] av = a.toFloatArray(), bv = b.toFloatArray(), cv = c.toFloatArray(), ov = out.toFloatArray();
+        Tensor w = Tensor.randn(g, 1f, 300, 257);
+        float[] wv = w.toFloatArray();
+        out.mul(w).sum().backward();
+        double[] ga = new double[300], gb = new double[257], gc = new double[257 * 300];
+        for (int i = 0; i < 300; i++)
+            for (int j = 0; j < 257; j++) {
+                double cij = cv[j * 300 + i], den = cij * cij + 1, wij = wv[i * 257 + j];
+                double want = av[i] * bv[j] / den - av[i];
+                assertThat(Math.abs(ov[i * 257 + j] - want)).isLessThan(1e-5 * Math.max(1, Math.abs(want)));
+                ga[i] += wij * (bv[j] / den - 1);
+                gb[j] += wij * av[i] / den;
+                gc[j * 300 + i] = -wij * av[i] * bv[j] * 2 * cij / (den * den);
+            }
+        GradCheck.assertClose("grad a", a.grad().toFloatArray(), ga, GradCheck.TOLERANCE);
+        GradCheck.assertClose("grad b", b.grad().toFloatArray(), gb, GradCheck.TOLERANCE);
+        GradCheck.assertClose("grad c", c.grad().toFloatArray(), gc, GradCheck.TOLERANCE);
     }
 
     @Test
@@ -129,9 +165,28 @@ class ArithTest {
     @MethodSource("unaryCases")
     void unaryFunctionsWithGradients(Fn fn) {
         Generator g = new Generator(fn.name().hashCode());
-        // 4×37: vector main loop plus a scalar tail; strided input
-        Tensor x = fn.positiveOnly() ? positive(g, true, 4, 37) : GradCheck.strided(g, 4, 37);
-        GradCheck.check(new Tensor[]{x}, t -> fn.op().apply(t[0]), in -> Ref.of(in[0], 4, 37).map(fn.ref()).v());
+        // 4×37: vector main loop plus a scalar tail; strided and contiguous input
+        for (boolean strided : new boolean[]{true, false}) {
+            Tensor x = fn.positiveOnly() ? positive(g, strided, 4, 37) : strided ? GradCheck.strided(g, 4, 37) : GradCheck.param(g, 4, 37);
+            GradCheck.check(new Tensor[]{x}, t -> fn.op().apply(t[0]), in -> Ref.of(in[0], 4, 37).map(fn.ref()).v());
+        }
+        // through an expanded (stride 0) input the gradient sums over the copies
+        Tensor row = fn.positiveOnly() ? positive(g, false, 5) : GradCheck.param(g, 5);
+        GradCheck.check(new Tensor[]{row}, t -> fn.op().apply(t[0].expand(3, 5)), in -> Ref.of(in[0], 5).expand(3, 5).map(fn.ref()).v());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("unaryCases")
+    void unaryGradientsOnLargeInputs(Fn fn) {
+        Generator g = new Generator(17);
+        Tensor x = (fn.positiveOnly() ? Tensor.uniform(g, 0.5f, 3f, 40_003) : Tensor.randn(g, 2f, 40_003)).requiresGrad(true);
+        fn.op().apply(x).sum().backward();
+        float[] xv = x.toFloatArray(), gv = x.grad().toFloatArray();
+        for (int i = 0; i < xv.length; i += 397) {
+            double h = 1e-4 * Math.max(1, Math.abs(xv[i]));
+            double want = (fn.ref().applyAsDouble(xv[i] + h) - fn.ref().applyAsDouble(xv[i] - h)) / (2 * h);
+            assertThat((double) gv[i]).as(fn.name() + "'(" + xv[i] + ")").isCloseTo(want, org.assertj.core.data.Offset.offset(1e-4 * Math.max(1, Math.abs(want))));
+        }
     }
 
     @ParameterizedTest(name = "{0}")

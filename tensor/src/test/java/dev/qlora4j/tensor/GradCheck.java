@@ -119,4 +119,14 @@ final class GradCheck {
         Tensor view = storage.permute(perm).detach();
         return view.requiresGrad(true);
     }
+
+    /**
+     * A leaf with normal random values spaced two apart in its storage (every other element of a
+     * larger tensor), so it is not contiguous even when it is 1-D.
+     */
+    static Tensor spaced(Generator gen, int... shape) {
+        int[] wide = Arrays.copyOf(shape, shape.length + 1);
+        wide[shape.length] = 2;
+        return Tensor.randn(gen, 1f, wide).select(-1, 0).detach().requiresGrad(true);
+    }
 }

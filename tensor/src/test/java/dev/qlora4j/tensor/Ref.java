@@ -91,6 +91,36 @@ record Ref(int[] shape, double[] v) {
         return of(v, Shapes.infer(s, v.length));
     }
 
+    /** Elements [start, start + len) along dim. */
+    Ref narrow(int dim, int start, int len) {
+        int d = Shapes.dim(dim, rank());
+        int[] s = shape.clone();
+        s[d] = len;
+        Ref out = new Ref(s, new double[(int) Shapes.numel(s)]);
+        for (int i = 0; i < out.v.length; i++) {
+            int[] idx = out.unravel(i);
+            idx[d] += start;
+            out.v[i] = at(idx);
+        }
+        return out;
+    }
+
+    /** The slice at index along dim (that dim removed). */
+    Ref select(int dim, int index) {
+        int d = Shapes.dim(dim, rank());
+        Ref n = narrow(d, index, 1);
+        int[] s = new int[rank() - 1];
+        for (int i = 0, j = 0; i < rank(); i++) if (i != d) s[j++] = shape[i];
+        return of(n.v, s);
+    }
+
+    /** This array broadcast to a larger shape (copies). */
+    Ref expand(int... s) {
+        Ref out = new Ref(s, new double[(int) Shapes.numel(s)]);
+        for (int i = 0; i < out.v.length; i++) out.v[i] = broadcastAt(out.unravel(i));
+        return out;
+    }
+
     /** Reduction over dims with an accumulator (start value, combine); keepDim keeps size-1 dims. */
     Ref reduce(int[] dims, boolean keepDim, double start, DoubleBinaryOperator combine) {
         boolean[] red = new boolean[rank()];
