@@ -36,7 +36,8 @@ public final class MatMul {
         outShape[batchShape.length] = m;
         outShape[batchShape.length + 1] = n;
         Tensor out = Tensor.zeros(outShape);
-        if (batch == 0 || m == 0 || n == 0) return out;
+        // k == 0: every entry is an empty sum (and reshape(-1, 0) below could not infer the rows)
+        if (batch == 0 || m == 0 || n == 0 || k == 0) return out;
         Operand A, B;
         try (var ignored = Autograd.noGrad()) {
             Tensor af = Arith.floatStorage(a), bf = Arith.floatStorage(b);

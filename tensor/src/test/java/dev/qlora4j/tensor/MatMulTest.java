@@ -49,7 +49,55 @@ class MatMulTest {
     }
 
     @Test
+    void moreBatchLayouts() {
+        // 4-D batched, both operands plain
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 2, 3, 4, 5), GradCheck.param(g, 2, 3, 5, 2)}, t -> t[0].matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 2, 3, 4, 5), Ref.of(x[1], 2, 3, 5, 2)).v());
+        // transpose(-1, -2) of a batched operand, and a 2-D operand against a 4-D one
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 2, 3, 5), GradCheck.param(g, 2, 4, 5)}, t -> t[0].matmul(t[1].transpose(-1, -2)),
+                x -> Ref.matmul(Ref.of(x[0], 2, 3, 5), Ref.of(x[1], 2, 4, 5).transpose(1, 2)).v());
+        GradCheck.check(new Tensor[]{GradCheck.strided(g, 3, 4), GradCheck.param(g, 2, 2, 4, 5)}, t -> t[0].matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 3, 4), Ref.of(x[1], 2, 2, 4, 5)).v());
+        // size-1 batch on one side, non-row-major batches on both sides
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 1, 3, 4), GradCheck.strided(g, 3, 4, 5)}, t -> t[0].matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 1, 3, 4), Ref.of(x[1], 3, 4, 5)).v());
+        GradCheck.check(new Tensor[]{GradCheck.strided(g, 2, 3, 4), GradCheck.spaced(g, 2, 4, 3)}, t -> t[0].matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 2, 3, 4), Ref.of(x[1], 2, 4, 3)).v());
+        // an expanded (stride 0) batch
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 3, 4), GradCheck.param(g, 2, 4, 5)}, t -> t[0].expand(2, 3, 4).matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 1, 3, 4), Ref.of(x[1], 2, 4, 5)).v());
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 2, 3, 4), GradCheck.param(g, 4, 5)}, t -> t[0].matmul(t[1].expand(2, 4, 5)),
+                x -> Ref.matmul(Ref.of(x[0], 2, 3, 4), Ref.of(x[1], 4, 5)).v());
+    }
+
+    @Test
+    void frozenAndForeignOperands() {
+        Tensor bf = Tensor.randn(g, 1f, 4, 3).to(DType.BF16);
+        double[] bv = GradCheck.toDouble(bf.toFloatArray());
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 2, 4)}, t -> t[0].matmul(bf),
+                x -> Ref.matmul(Ref.of(x[0], 2, 4), Ref.of(bv, 4, 3)).v());
+        // a float[] slice at an odd byte offset (floats straddle array elements)
+        float[] wv = Tensor.randn(g, 1f, 4, 3).toFloatArray();
+        MemorySegment seg = MemorySegment.ofArray(new float[13]).asSlice(2);
+        for (int i = 0; i < 12; i++) seg.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, wv[i]);
+        Tensor w = Tensor.wrap(seg, DType.F32, 4, 3);
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 2, 4)}, t -> t[0].matmul(w),
+                x -> Ref.matmul(Ref.of(x[0], 2, 4), Ref.of(GradCheck.toDouble(wv), 4, 3)).v());
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 2, 3)}, t -> MatMul.linear(t[0], w, null),
+                x -> Ref.matmul(Ref.of(x[0], 2, 3), Ref.of(GradCheck.toDouble(wv), 4, 3).transpose(0, 1)).v());
+        // an empty inner dimension gives zeros
+        assertThat(Tensor.zeros(2, 0).matmul(Tensor.zeros(0, 3)).toFloatArray()).containsExactly(new float[6]);
+    }
+
+    @Test
     void oneDimensionalOperands() {
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 5), GradCheck.spaced(g, 5)}, t -> t[0].matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 1, 5), Ref.of(x[1], 5, 1)).v());
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 4), GradCheck.strided(g, 2, 4, 3)}, t -> t[0].matmul(t[1]),
+                x -> Ref.matmul(Ref.of(x[0], 1, 4), Ref.of(x[1], 2, 4, 3)).v());
+        assertThat(Tensor.vector(1, 2).matmul(Tensor.zeros(2, 2, 3)).shape()).containsExactly(2, 3);
+        assertThat(Tensor.zeros(2, 3, 4).matmul(Tensor.zeros(4)).shape()).containsExactly(2, 3);
+        assertThat(Tensor.vector(1, 2).matmul(Tensor.vector(3, 4)).shape()).isEmpty();
         GradCheck.check(new Tensor[]{GradCheck.param(g, 4), GradCheck.param(g, 4, 3)}, t -> t[0].matmul(t[1]),
                 x -> Ref.matmul(Ref.of(x[0], 1, 4), Ref.of(x[1], 4, 3)).v());
         GradCheck.check(new Tensor[]{GradCheck.param(g, 2, 3, 4), GradCheck.param(g, 4)}, t -> t[0].matmul(t[1]),
@@ -67,6 +115,36 @@ class MatMulTest {
         GradCheck.check(new Tensor[]{GradCheck.param(g, 3, 5), GradCheck.strided(g, 4, 5)},
                 t -> MatMul.linear(t[0], t[1], null),
                 x -> Ref.matmul(Ref.of(x[0], 3, 5), Ref.of(x[1], 4, 5).transpose(0, 1)).v());
+    }
+
+    @Test
+    void linearEdgeShapes() {
+        // a 1-D input, a transposed (non-row-major) trainable weight view, and a 4-D input with bias
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 5), GradCheck.param(g, 5, 3), GradCheck.spaced(g, 3)},
+                t -> MatMul.linear(t[0], t[1].t(), t[2]),
+                x -> Ref.binary(Ref.matmul(Ref.of(x[0], 1, 5), Ref.of(x[1], 5, 3)), Ref.of(x[2], 3), Double::sum).reshape(3).v());
+        GradCheck.check(new Tensor[]{GradCheck.strided(g, 2, 1, 2, 4), GradCheck.param(g, 3, 4), GradCheck.param(g, 3)},
+                t -> MatMul.linear(t[0], t[1], t[2]),
+                x -> Ref.binary(Ref.matmul(Ref.of(x[0], 2, 1, 2, 4), Ref.of(x[1], 3, 4).transpose(0, 1)), Ref.of(x[2], 3), Double::sum).v());
+        assertThatThrownBy(() -> MatMul.linear(Tensor.zeros(2, 4), Tensor.zeros(3, 5), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[2, 4]").hasMessageContaining("[3, 5]");
+        assertThatThrownBy(() -> MatMul.linear(Tensor.zeros(2, 4), Tensor.zeros(3, 4), Tensor.zeros(4)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bias");
+        assertThatThrownBy(() -> MatMul.linear(Tensor.zeros(2, 4), Tensor.zeros(4), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2-D");
+    }
+
+    @Test
+    void linearWithFrozenBf16WeightAndTrainableBias() {
+        Tensor wBf16 = Tensor.randn(g, 1f, 6, 5).to(DType.BF16);
+        double[] wRounded = GradCheck.toDouble(wBf16.toFloatArray());
+        GradCheck.check(new Tensor[]{GradCheck.strided(g, 2, 3, 5), GradCheck.param(g, 6)}, t -> MatMul.linear(t[0], wBf16, t[1]),
+                x -> Ref.binary(Ref.matmul(Ref.of(x[0], 2, 3, 5), Ref.of(wRounded, 6, 5).transpose(0, 1)), Ref.of(x[1], 6), Double::sum).v());
+        // a frozen bf16 weight viewed transposed (not row-major): read through a copy
+        Tensor wt = Tensor.randn(g, 1f, 5, 6).to(DType.BF16);
+        double[] wtv = GradCheck.toDouble(wt.toFloatArray());
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 3, 5)}, t -> MatMul.linear(t[0], wt.t(), null),
+                x -> Ref.matmul(Ref.of(x[0], 3, 5), Ref.of(wtv, 5, 6)).v());
     }
 
     @Test
