@@ -3,15 +3,21 @@ package dev.qlora4j.tensor;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class AttentionTest {
     private final Generator g = new Generator(13);
 
-    /** Naive attention in double: q [B,Hq,T,D], k/v [B,Hkv,S,D]. */
     private static double[] reference(double[] q, double[] k, double[] v, int b, int hq, int hkv, int t, int s, int d,
                                       Attention.Options o, int[] pad) {
+        return reference(q, k, v, b, hq, hkv, t, s, d, d, o, pad);
+    }
+
+    /** Naive attention in double: q [B,Hq,T,D], k [B,Hkv,S,D], v [B,Hkv,S,Dv]. */
+    private static double[] reference(double[] q, double[] k, double[] v, int b, int hq, int hkv, int t, int s, int d, int dv,
+                                      Attention.Options o, int[] pad) {
         int group = hq / hkv, off = o.queryOffset() < 0 ? s - t : o.queryOffset();
-        double[] out = new double[b * hq * t * d];
+        double[] out = new double[b * hq * t * dv];
         for (int bi = 0; bi < b; bi++)
             for (int h = 0; h < hq; h++) {
                 int kh = h / group;
@@ -35,8 +41,8 @@ class AttentionTest {
                     for (int j = 0; j < s; j++) sum += Math.exp(score[j] - max);
                     for (int j = 0; j < s; j++) {
                         double p = Math.exp(score[j] - max) / sum;
-                        for (int c = 0; c < d; c++)
-                            out[((bi * hq + h) * t + i) * d + c] += p * v[((bi * hkv + kh) * s + j) * d + c];
+                        for (int c = 0; c < dv; c++)
+                            out[((bi * hq + h) * t + i) * dv + c] += p * v[((bi * hkv + kh) * s + j) * dv + c];
                     }
                 }
             }
@@ -48,6 +54,59 @@ class AttentionTest {
         Attention.Options opts = pad == null ? o : o.withPadding(Tensor.ofInts(pad, b, s));
         GradCheck.check(new Tensor[]{q, k, v}, x -> Attention.sdpa(x[0], x[1], x[2], opts),
                 x -> reference(x[0], x[1], x[2], b, hq, hkv, t, s, d, opts, pad));
+    }
+
+    @Test
+    void valueDimDiffersFromKeyDim() {
+        Tensor q = GradCheck.param(g, 1, 2, 3, 4), k = GradCheck.strided(g, 1, 2, 5, 4), v = GradCheck.param(g, 1, 2, 5, 6);
+        Attention.Options o = new Attention.Options(0.5f, false, 0, 0f, null, -1);
+        GradCheck.check(new Tensor[]{q, k, v}, x -> Attention.sdpa(x[0], x[1], x[2], o),
+                x -> reference(x[0], x[1], x[2], 1, 2, 2, 3, 5, 4, 6, o, null));
+        assertThat(Attention.sdpa(q, k, v, o).shape()).containsExactly(1, 2, 3, 6);
+    }
+
+    @Test
+    void transposedProjectionViews() {
+        // q, k, v as [B, T, H, D] projections viewed as [B, H, T, D]
+        int b = 2, hq = 4, hkv = 2, t = 3, d = 4;
+        Tensor q = GradCheck.param(g, b, t, hq, d), k = GradCheck.param(g, b, t, hkv, d), v = GradCheck.strided(g, b, t, hkv, d);
+        Attention.Options o = Attention.Options.causal(0.5f);
+        GradCheck.check(new Tensor[]{q, k, v}, x -> Attention.sdpa(x[0].transpose(1, 2), x[1].transpose(1, 2), x[2].transpose(1, 2), o),
+                x -> reference(Ref.of(x[0], b, t, hq, d).transpose(1, 2).v(), Ref.of(x[1], b, t, hkv, d).transpose(1, 2).v(),
+                        Ref.of(x[2], b, t, hkv, d).transpose(1, 2).v(), b, hq, hkv, t, t, d, o, null));
+    }
+
+    @Test
+    void groupedQueryHeadsWithEveryMask() {
+        // Hq = 4 over Hkv = 2, causal + sliding window + soft-cap + right padding in row 1
+        int[] pad = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+        check(2, 4, 2, 6, 6, 4, Attention.Options.causal(0.5f).withSlidingWindow(4).withSoftcap(3f), pad);
+        // a sliding window without the causal mask sees a band around each query: j > i − window, future included
+        check(1, 2, 1, 5, 5, 3, new Attention.Options(0.8f, false, 2, 0f, null, -1), null);
+        // window of one: each query sees only its own key
+        check(1, 1, 1, 4, 4, 3, Attention.Options.causal(1f).withSlidingWindow(1), null);
+    }
+
+    @Test
+    void explicitQueryOffsets() {
+        // offset 0 with fewer queries than keys: the queries are the first T positions (the tail keys are future)
+        check(1, 2, 2, 2, 5, 3, Attention.Options.causal(0.7f).withQueryOffset(0), null);
+        // one new token against a cache of 6 (decode step), with a sliding window of 3
+        check(2, 2, 1, 1, 6, 4, Attention.Options.causal(0.5f).withSlidingWindow(3), null);
+    }
+
+    @Test
+    void badShapesAreRejected() {
+        Tensor q = Tensor.zeros(1, 3, 2, 4), k = Tensor.zeros(1, 2, 2, 4), v = Tensor.zeros(1, 2, 2, 4);
+        assertThatThrownBy(() -> Attention.sdpa(q, k, v, Attention.Options.causal(1f)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[1, 3, 2, 4]");
+        Tensor q2 = Tensor.zeros(1, 2, 2, 4);
+        assertThatThrownBy(() -> Attention.sdpa(q2, k, Tensor.zeros(1, 2, 3, 4), Attention.Options.causal(1f)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Attention.sdpa(q2, k, v, Attention.Options.causal(1f).withPadding(Tensor.ofInts(new int[3], 1, 3))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("padding");
+        assertThatThrownBy(() -> Attention.sdpa(Tensor.zeros(2, 2, 4), k, v, Attention.Options.causal(1f)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[B, H, T, D]");
     }
 
     @Test
@@ -84,8 +143,26 @@ class AttentionTest {
         out.sum().backward();
         for (Tensor p : new Tensor[]{q, k, v})
             for (float x : p.grad().toFloatArray()) assertThat(Float.isNaN(x)).isFalse();
-        // a whole row of padding
+        // nothing but padding
         Tensor out2 = Attention.sdpa(q, k, v, Attention.Options.causal(0.6f).withPadding(Tensor.ofInts(new int[8], 2, 4)));
         for (float x : out2.toFloatArray()) assertThat(x).isZero();
+    }
+
+    @Test
+    void aBatchRowOfPaddingOnlyGivesZerosAndZeroGradients() {
+        int[] pad = {1, 1, 0, 1, 0, 0, 0, 0};   // row 1 has no real token
+        for (Attention.Options o : new Attention.Options[]{new Attention.Options(0.5f, false, 0, 0f, null, -1),
+                Attention.Options.causal(0.5f).withSoftcap(2f)}) {
+            check(2, 2, 1, 4, 4, 3, o, pad);
+            Tensor q = GradCheck.param(g, 2, 2, 4, 3), k = GradCheck.param(g, 2, 1, 4, 3), v = GradCheck.param(g, 2, 1, 4, 3);
+            Tensor out = Attention.sdpa(q, k, v, o.withPadding(Tensor.ofInts(pad, 2, 4)));
+            assertThat(out.select(0, 1).toFloatArray()).containsOnly(0f);
+            out.mul(Tensor.randn(g, 1f, 2, 2, 4, 3)).sum().backward();
+            assertThat(q.grad().select(0, 1).toFloatArray()).containsOnly(0f);
+            assertThat(k.grad().select(0, 1).toFloatArray()).containsOnly(0f);
+            assertThat(v.grad().select(0, 1).toFloatArray()).containsOnly(0f);
+            for (Tensor p : new Tensor[]{q, k, v})
+                for (float x : p.grad().toFloatArray()) assertThat(Float.isFinite(x)).isTrue();
+        }
     }
 }
