@@ -30,6 +30,114 @@ class AutogradTest {
     }
 
     @Test
+    void sharedSubgraphsAndViewsOfTheSameTensor() {
+        Generator g = new Generator(23);
+        // x + xᵀ: both paths reach the same leaf, one through a view
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 3, 3)}, t -> t[0].add(t[0].t()).mul(t[0]),
+                x -> {
+                    Ref r = Ref.of(x[0], 3, 3);
+                    return Ref.binary(Ref.binary(r, r.transpose(0, 1), Double::sum), r, (a, b) -> a * b).v();
+                });
+        // a diamond: h = exp(x) feeds two branches that meet again
+        GradCheck.check(new Tensor[]{GradCheck.strided(g, 2, 3)}, t -> {
+                    Tensor h = t[0].exp();
+                    return h.mul(h.neg().add(2f)).add(h.square().sum(1, true));
+                },
+                x -> {
+                    double[] o = new double[6];
+                    for (int i = 0; i < 2; i++) {
+                        double sq = 0;
+                        for (int j = 0; j < 3; j++) sq += Math.exp(2 * x[0][i * 3 + j]);
+                        for (int j = 0; j < 3; j++) {
+                            double h = Math.exp(x[0][i * 3 + j]);
+                            o[i * 3 + j] = h * (2 - h) + sq;
+                        }
+                    }
+                    return o;
+                });
+    }
+
+    @Test
+    void detachCutsTheGraph() {
+        Tensor x = Tensor.vector(2f, 3f).requiresGrad(true);
+        Tensor d = x.detach();
+        assertThat(d.requiresGrad()).isFalse();
+        assertThat(d.isLeaf()).isTrue();
+        x.mul(d).sum().backward();                      // d is a constant: the gradient is d, not 2x
+        assertThat(x.grad().toFloatArray()).containsExactly(2f, 3f);
+        Tensor mid = x.exp();
+        assertThat(mid.detach().gradFn()).isNull();
+        assertThat(mid.detach().segment()).isSameAs(mid.segment());
+    }
+
+    @Test
+    void onlyLeavesKeepGradients() {
+        Tensor x = Tensor.vector(1f, -1f).requiresGrad(true), c = Tensor.vector(5f, 6f);
+        Tensor mid = x.mul(c);
+        mid.sum().backward();
+        assertThat(mid.grad()).isNull();
+        assertThat(c.grad()).isNull();
+        assertThat(x.grad().toFloatArray()).containsExactly(5f, 6f);
+        assertThat(mid.isLeaf()).isFalse();
+        assertThatThrownBy(() -> mid.requiresGrad(false)).isInstanceOf(IllegalStateException.class).hasMessageContaining("non-leaf");
+        // a low-precision leaf still gets an F32 gradient
+        Tensor h = Tensor.zeros(DType.BF16, 2, 2).requiresGrad(true);
+        h.mul(3f).sum().backward();
+        assertThat(h.grad().dtype()).isEqualTo(DType.F32);
+        assertThat(h.grad().toFloatArray()).containsOnly(3f);
+        // setGrad replaces, zeroGrad clears
+        x.setGrad(Tensor.vector(10f, 10f));
+        x.sum().backward();
+        assertThat(x.grad().toFloatArray()).containsExactly(11f, 11f);
+    }
+
+    @Test
+    void noGradScopesNestAndAreThreadLocal() throws Exception {
+        Tensor x = Tensor.vector(1f).requiresGrad(true);
+        var outer = Tensor.noGrad();
+        var inner = Tensor.noGrad();
+        outer.close();                                  // closing out of order still counts each scope once
+        assertThat(Autograd.enabled()).isFalse();
+        outer.close();                                  // closing twice is harmless
+        assertThat(Autograd.enabled()).isFalse();
+        boolean[] otherThread = new boolean[1];
+        Thread t = new Thread(() -> otherThread[0] = x.mul(2f).requiresGrad());
+        t.start();
+        t.join();
+        assertThat(otherThread[0]).isTrue();            // another thread records as usual
+        inner.close();
+        assertThat(Autograd.enabled()).isTrue();
+        // an exception inside the scope still restores recording
+        assertThatThrownBy(() -> {
+            try (var s = Tensor.noGrad()) {
+                throw new IllegalStateException("boom");
+            }
+        }).hasMessage("boom");
+        assertThat(Autograd.enabled()).isTrue();
+        assertThat(x.exp().gradFn().name()).isEqualTo("exp");
+    }
+
+    @Test
+    void backwardOfASharedGraphTwiceFails() {
+        Tensor x = Tensor.vector(1f, 2f).requiresGrad(true);
+        Tensor mid = x.square();
+        Tensor a = mid.sum(), b = mid.mul(2f).sum();
+        a.backward();
+        assertThatThrownBy(b::backward).isInstanceOf(IllegalStateException.class).hasMessageContaining("freed");
+        assertThatThrownBy(() -> x.mul(2f).backward(Tensor.zeros(3))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("[3]").hasMessageContaining("[2]");
+    }
+
+    @Test
+    void deepChainsDoNotOverflowTheStack() {
+        Tensor x = Tensor.scalar(1f).requiresGrad(true);
+        Tensor y = x;
+        for (int i = 0; i < 20_000; i++) y = y.add(0.001f);
+        y.backward();
+        assertThat(x.grad().item()).isEqualTo(1f);
+    }
+
+    @Test
     void noGradRecordsNothing() {
         Tensor x = Tensor.vector(1f).requiresGrad(true);
         try (var outer = Tensor.noGrad()) {
@@ -65,6 +173,8 @@ class AutogradTest {
         assertThat(node.released()).isFalse();
         loss.backward();
         assertThat(node.released()).isTrue();
+        assertThat(node.inputs).isNull();               // the node lets go of its inputs ...
+        assertThat(node.backward).isNull();             // ... and of everything its backward captured
         assertThat(loss.gradFn().released()).isTrue();
         assertThatThrownBy(loss::backward).isInstanceOf(IllegalStateException.class).hasMessageContaining("freed");
         // once backward has consumed the graph nothing in it holds the intermediate any more
