@@ -120,6 +120,14 @@ class ArithTest {
         Generator g = new Generator(7);
         GradCheck.check(new Tensor[]{GradCheck.strided(g, 3, 5)}, t -> t[0].mul(-1.5f).add(0.25f).neg(),
                 x -> Ref.of(x[0], 3, 5).map(v -> -(v * -1.5 + 0.25)).v());
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 2, 37)}, t -> t[0].add(-3f).mul(0.5f),
+                x -> Ref.of(x[0], 2, 37).map(v -> (v - 3) * 0.5).v());
+        GradCheck.check(new Tensor[]{GradCheck.param(g)}, t -> t[0].mul(4f).neg(), x -> new double[]{-4 * x[0][0]});
+        GradCheck.check(new Tensor[]{GradCheck.param(g, 4)}, t -> t[0].expand(3, 4).add(1f),
+                x -> Ref.of(x[0], 4).expand(3, 4).map(v -> v + 1).v());
+        Tensor bf = Tensor.vector(1.5f, -2f).to(DType.BF16);
+        assertThat(bf.mul(2f).add(1f).toFloatArray()).containsExactly(4f, -3f);
+        assertThat(bf.neg().dtype()).isEqualTo(DType.F32);
     }
 
     @Test

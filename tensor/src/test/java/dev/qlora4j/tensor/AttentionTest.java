@@ -96,6 +96,35 @@ class AttentionTest {
     }
 
     @Test
+    void randomConfigurations() {
+        Generator r = new Generator(45);
+        for (int iter = 0; iter < 60; iter++) {
+            int b = 1 + r.nextInt(2), hkv = 1 + r.nextInt(2), hq = hkv * (1 + r.nextInt(3));
+            int s = 1 + r.nextInt(6), t = 1 + r.nextInt(s), d = 1 + r.nextInt(5), dv = 1 + r.nextInt(5);
+            int window = r.nextInt(3) == 0 ? 1 + r.nextInt(4) : 0, off = r.nextInt(3) == 0 ? r.nextInt(s) : -1;
+            float cap = r.nextInt(3) == 0 ? 0.5f + 3 * r.nextFloat() : 0f;
+            int[] pad = null;
+            if (r.nextInt(2) == 0) {
+                pad = new int[b * s];
+                for (int i = 0; i < pad.length; i++) pad[i] = r.nextInt(4) == 0 ? 0 : 1;
+            }
+            int[] padding = pad;
+            Attention.Options o = new Attention.Options(0.3f + r.nextFloat(), r.nextInt(2) == 0, window, cap,
+                    pad == null ? null : Tensor.ofInts(pad, b, s), off);
+            Tensor[] in = {r.nextInt(2) == 0 ? GradCheck.param(r, b, hq, t, d) : GradCheck.strided(r, b, hq, t, d),
+                    r.nextInt(2) == 0 ? GradCheck.param(r, b, hkv, s, d) : GradCheck.spaced(r, b, hkv, s, d),
+                    r.nextInt(2) == 0 ? GradCheck.param(r, b, hkv, s, dv) : GradCheck.strided(r, b, hkv, s, dv)};
+            try {
+                GradCheck.check(in, x -> Attention.sdpa(x[0], x[1], x[2], o),
+                        x -> reference(x[0], x[1], x[2], b, hq, hkv, t, s, d, dv, o, padding));
+            } catch (AssertionError e) {
+                throw new AssertionError(o + " b=" + b + " hq=" + hq + " hkv=" + hkv + " t=" + t + " s=" + s + " d=" + d + " dv=" + dv
+                        + " padding=" + java.util.Arrays.toString(pad), e);
+            }
+        }
+    }
+
+    @Test
     void badShapesAreRejected() {
         Tensor q = Tensor.zeros(1, 3, 2, 4), k = Tensor.zeros(1, 2, 2, 4), v = Tensor.zeros(1, 2, 2, 4);
         assertThatThrownBy(() -> Attention.sdpa(q, k, v, Attention.Options.causal(1f)))

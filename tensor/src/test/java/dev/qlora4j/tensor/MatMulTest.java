@@ -181,6 +181,44 @@ class MatMulTest {
         }
     }
 
+    private static Tensor leaf(Generator g, int... shape) {
+        int kind = g.nextInt(3);
+        return kind == 0 ? GradCheck.param(g, shape) : kind == 1 ? GradCheck.strided(g, shape) : GradCheck.spaced(g, shape);
+    }
+
+    private static int[] withMatrix(int[] batch, int rows, int cols) {
+        int[] s = java.util.Arrays.copyOf(batch, batch.length + 2);
+        s[batch.length] = rows;
+        s[batch.length + 1] = cols;
+        return s;
+    }
+
+    @Test
+    void randomShapesAndLayouts() {
+        // broadcast batches of rank 0–2, size-1 dims, transposed views and three storage layouts per operand
+        Generator r = new Generator(43);
+        for (int iter = 0; iter < 80; iter++) {
+            int m = 1 + r.nextInt(4), k = 1 + r.nextInt(4), n = 1 + r.nextInt(4), ra = r.nextInt(3), rb = r.nextInt(3);
+            int[] batch = new int[Math.max(ra, rb)];
+            for (int i = 0; i < batch.length; i++) batch[i] = 1 + r.nextInt(3);
+            int[] ba = java.util.Arrays.copyOfRange(batch, batch.length - ra, batch.length);
+            int[] bb = java.util.Arrays.copyOfRange(batch, batch.length - rb, batch.length);
+            for (int i = 0; i < ba.length; i++) if (r.nextInt(3) == 0) ba[i] = 1;
+            for (int i = 0; i < bb.length; i++) if (r.nextInt(3) == 0) bb[i] = 1;
+            boolean ta = r.nextInt(2) == 0, tb = r.nextInt(2) == 0;
+            int[] sa = ta ? withMatrix(ba, k, m) : withMatrix(ba, m, k), sb = tb ? withMatrix(bb, n, k) : withMatrix(bb, k, n);
+            Tensor a = leaf(r, sa), b = leaf(r, sb);
+            String what = java.util.Arrays.toString(sa) + (ta ? "ᵀ" : "") + " · " + java.util.Arrays.toString(sb) + (tb ? "ᵀ" : "");
+            try {
+                GradCheck.check(new Tensor[]{a, b}, t -> (ta ? t[0].transpose(-1, -2) : t[0]).matmul(tb ? t[1].transpose(-1, -2) : t[1]),
+                        x -> Ref.matmul(ta ? Ref.of(x[0], sa).transpose(-1, -2) : Ref.of(x[0], sa),
+                                tb ? Ref.of(x[1], sb).transpose(-1, -2) : Ref.of(x[1], sb)).v());
+            } catch (AssertionError e) {
+                throw new AssertionError(what, e);
+            }
+        }
+    }
+
     @Test
     void largerProductsAgreeWithTheReference() {
         Tensor a = Tensor.randn(g, 1f, 2, 67, 130), b = Tensor.randn(g, 1f, 130, 129);
