@@ -119,7 +119,8 @@ public final class MatMul {
         try (var ignored = Autograd.noGrad()) {
             x2 = Arith.floatStorage(x).contiguous();
         }
-        int rows = Math.toIntExact(x2.numel() / Math.max(1, in));
+        // the leading dims, not numel / in: with in == 0 there are still rows (each gets the bias)
+        int rows = Math.toIntExact(Shapes.numel(Arrays.copyOf(x.shape, x.rank() - 1)));
         Tensor out = Tensor.zeros(outShape);
         if (bias != null) {
             float[] bv = Arith.floatStorage(bias).contiguous().toFloatArray();

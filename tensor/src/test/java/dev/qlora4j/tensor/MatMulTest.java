@@ -126,6 +126,13 @@ class MatMulTest {
         GradCheck.check(new Tensor[]{GradCheck.strided(g, 2, 1, 2, 4), GradCheck.param(g, 3, 4), GradCheck.param(g, 3)},
                 t -> MatMul.linear(t[0], t[1], t[2]),
                 x -> Ref.binary(Ref.matmul(Ref.of(x[0], 2, 1, 2, 4), Ref.of(x[1], 3, 4).transpose(0, 1)), Ref.of(x[2], 3), Double::sum).v());
+        // no input features: every row is the bias, and the bias still gets its gradient
+        Tensor b = Tensor.vector(1f, 2f).requiresGrad(true);
+        Tensor y = MatMul.linear(Tensor.zeros(3, 0), Tensor.zeros(2, 0), b);
+        assertThat(y.shape()).containsExactly(3, 2);
+        assertThat(y.toFloatArray()).containsExactly(1, 2, 1, 2, 1, 2);
+        y.sum().backward();
+        assertThat(b.grad().toFloatArray()).containsExactly(3f, 3f);
         assertThatThrownBy(() -> MatMul.linear(Tensor.zeros(2, 4), Tensor.zeros(3, 5), null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[2, 4]").hasMessageContaining("[3, 5]");
         assertThatThrownBy(() -> MatMul.linear(Tensor.zeros(2, 4), Tensor.zeros(3, 4), Tensor.zeros(4)))
