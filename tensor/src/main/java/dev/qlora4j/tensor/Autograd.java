@@ -70,7 +70,9 @@ public final class Autograd {
         pending.put(root, seed);
         try (Scope ignored = noGrad()) {
             for (int n = order.size() - 1; n >= 0; n--) {
-                Tensor t = order.get(n);
+                // drop the list's reference as we go: once its node has run, nothing else holds an
+                // activation, so it can be collected before the sweep ends (peak memory)
+                Tensor t = order.set(n, null);
                 Tensor g = pending.remove(t);
                 if (g == null) continue;
                 Node node = t.gradFn;

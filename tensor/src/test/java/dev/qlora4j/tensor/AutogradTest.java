@@ -3,6 +3,8 @@ package dev.qlora4j.tensor;
 import org.junit.jupiter.api.Test;
 
 import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -182,6 +184,27 @@ class AutogradTest {
         node = null;
         for (int i = 0; i < 20 && saved.get() != null; i++) System.gc();
         assertThat(saved.get()).isNull();
+        assertThat(x.grad()).isNotNull();
+    }
+
+    @Test
+    void consumedActivationsAreReleasedDuringBackward() {
+        // a probe op early in the graph runs its backward last; by then the big activation made after it
+        // has been consumed and nothing may still hold it
+        Tensor x = Tensor.randn(new Generator(2), 1f, 256, 256).requiresGrad(true);
+        List<WeakReference<Tensor>> later = new ArrayList<>();
+        boolean[] releasedInTime = new boolean[1];
+        Tensor probe = Autograd.record(x.detach().copy(), "probe", (gOut, needs) -> {
+            for (int i = 0; i < 20 && later.getFirst().get() != null; i++) System.gc();
+            releasedInTime[0] = later.getFirst().get() == null;
+            return new Tensor[]{gOut};
+        }, x);
+        Tensor mid = probe.tanh();
+        later.add(new WeakReference<>(mid));
+        Tensor loss = mid.sum();
+        mid = null;
+        loss.backward();
+        assertThat(releasedInTime[0]).as("activation released before backward finished").isTrue();
         assertThat(x.grad()).isNotNull();
     }
 
