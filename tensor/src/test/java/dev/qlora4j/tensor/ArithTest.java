@@ -213,4 +213,13 @@ class ArithTest {
     void geluTailsAreExact() {
         assertThat(Tensor.vector(-10f, 10f, 0f).gelu().toFloatArray()).containsExactly(-0f, 10f, 0f);
     }
+
+    @Test
+    void softcapNeedsAPositiveCap() {
+        Tensor x = Tensor.vector(1f, 100f, -100f);
+        GradCheck.assertClose("softcap", x.softcap(30f).toFloatArray(),
+                new double[]{30 * Math.tanh(1 / 30.0), 30 * Math.tanh(100 / 30.0), -30 * Math.tanh(100 / 30.0)}, 1e-6);
+        for (float cap : new float[]{0f, -1f, Float.NaN})
+            assertThatThrownBy(() -> x.softcap(cap)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("soft-cap");
+    }
 }
