@@ -1,0 +1,148 @@
+package dev.qlora4j.tensor.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Packing of GEMM operands into the sliver layout {@link GemmKernel} reads: A in slivers of MR
+ * rows (element (i, p) of a sliver at p·MR + i), B in slivers of NR columns (element (p, j) at
+ * p·NR + j). Slivers at the edge of the matrix are padded with zeros, so the kernel always runs a
+ * full tile. Packing is also where operands change representation: a transposed operand becomes
+ * k-major, and BF16 weights are widened to F32.
+ */
+final class GemmPack {
+    private GemmPack() {}
+
+    private static final int MR = GemmKernel.MR, NR = GemmKernel.NR, L = GemmKernel.L;
+    private static final VectorSpecies<Float> S = GemmKernel.S;
+
+    /**
+     * Rows [i0, i0+mc) × columns [p0, p0+kc) of op(A) into dst: sliver t (rows i0+t·MR ..) at
+     * t·kc·MR. op(A)(i, p) is a[aOff + i·lda + p], or a[aOff + p·lda + i] when transposed.
+     */
+    static void packA(float[] a, int aOff, int lda, boolean trans, int i0, int mc, int p0, int kc, float[] dst) {
+        for (int t = 0, i = i0; i < i0 + mc; t++, i += MR) {
+            int rows = Math.min(MR, i0 + mc - i), base = t * kc * MR;
+            if (trans) {
+                for (int p = 0; p < kc; p++) {
+                    int src = aOff + (p0 + p) * lda + i, d = base + p * MR;
+                    for (int r = 0; r < rows; r++) dst[d + r] = a[src + r];
+                    for (int r = rows; r < MR; r++) dst[d + r] = 0f;
+                }
+            } else {
+                for (int r = 0; r < rows; r++) {
+                    int src = aOff + (i + r) * lda + p0, d = base + r;
+                    for (int p = 0; p < kc; p++) dst[d + p * MR] = a[src + p];
+                }
+                for (int r = rows; r < MR; r++)
+                    for (int p = 0; p < kc; p++) dst[base + r + p * MR] = 0f;
+            }
+        }
+    }
+
+    /** Where the elements of the B operand come from; packs one sliver at a time. */
+    sealed interface BSource permits ArrayB, SegmentB {
+        /** B rows [p0, p0+kc) × columns [j0, j0+nr), nr ≤ NR, into dst[d + p·NR + j]; columns nr..NR zero. */
+        void pack(int p0, int kc, int j0, int nr, float[] dst, int d);
+
+        /** Whether threads other than the caller may read the operand (a confined segment may not). */
+        default boolean anyThread() {
+            return true;
+        }
+    }
+
+    /** B(p, j) = b[off + p·ld + j], or b[off + j·ld + p] when transposed. */
+    record ArrayB(float[] b, int off, int ld, boolean trans) implements BSource {
+        @Override
+        public void pack(int p0, int kc, int j0, int nr, float[] dst, int d) {
+            if (trans) {
+                for (int j = 0; j < nr; j++) {
+                    int src = off + (j0 + j) * ld + p0;
+                    for (int p = 0; p < kc; p++) dst[d + p * NR + j] = b[src + p];
+                }
+                zeroColumns(kc, nr, dst, d);
+            } else if (nr == NR) {
+                for (int p = 0; p < kc; p++) {
+                    int src = off + (p0 + p) * ld + j0, o = d + p * NR;
+                    FloatVector.fromArray(S, b, src).intoArray(dst, o);
+                    FloatVector.fromArray(S, b, src + L).intoArray(dst, o + L);
+                }
+            } else {
+                for (int p = 0; p < kc; p++) System.arraycopy(b, off + (p0 + p) * ld + j0, dst, d + p * NR, nr);
+                zeroColumns(kc, nr, dst, d);
+            }
+        }
+    }
+
+    /**
+     * B in a memory segment (frozen or memory-mapped weights), F32 or BF16, indexed in elements:
+     * B(p, j) at off + p·ld + j, or off + j·ld + p when transposed. BF16 is widened here.
+     */
+    record SegmentB(MemorySegment b, long off, long ld, boolean trans, boolean bf16) implements BSource {
+        /** L shorts and L ints: a BF16 vector and its widened bits. */
+        private static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+        private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, S.vectorShape());
+        /** Stands for "some other thread" when asking whether the segment is confined to the caller. */
+        private static final Thread ELSEWHERE = Thread.ofPlatform().unstarted(() -> {});
+
+        @Override
+        public boolean anyThread() {
+            return b.isAccessibleBy(ELSEWHERE);
+        }
+
+        @Override
+        public void pack(int p0, int kc, int j0, int nr, float[] dst, int d) {
+            if (trans) {
+                for (int j = 0; j < nr; j++) {
+                    long src = off + (j0 + j) * ld + p0;
+                    if (bf16) for (int p = 0; p < kc; p++) dst[d + p * NR + j] = bf16At(src + p);
+                    else for (int p = 0; p < kc; p++) dst[d + p * NR + j] = f32At(src + p);
+                }
+                zeroColumns(kc, nr, dst, d);
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    long src = off + (p0 + p) * ld + j0;
+                    int o = d + p * NR, j = 0;
+                    if (bf16) {
+                        for (; j + L <= nr; j += L) widen(src + j).intoArray(dst, o + j);
+                        for (; j < nr; j++) dst[o + j] = bf16At(src + j);
+                    } else {
+                        for (; j + L <= nr; j += L)
+                            FloatVector.fromMemorySegment(S, b, (src + j) * 4, ByteOrder.LITTLE_ENDIAN).intoArray(dst, o + j);
+                        for (; j < nr; j++) dst[o + j] = f32At(src + j);
+                    }
+                    for (j = nr; j < NR; j++) dst[o + j] = 0f;
+                }
+            }
+        }
+
+        private float f32At(long i) {
+            return b.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+        }
+
+        private float bf16At(long i) {
+            return Float.intBitsToFloat((b.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) & 0xffff) << 16);
+        }
+
+        /** L BF16 values from element i, widened: the bits become the high half of an F32. */
+        private FloatVector widen(long i) {
+            ShortVector s = ShortVector.fromMemorySegment(SHORTS, b, i * 2, ByteOrder.LITTLE_ENDIAN);
+            IntVector w = (IntVector) s.convertShape(VectorOperators.S2I, INTS, 0);
+            return w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
+    }
+
+    private static void zeroColumns(int kc, int nr, float[] dst, int d) {
+        if (nr == NR) return;
+        for (int p = 0; p < kc; p++)
+            for (int j = nr; j < NR; j++) dst[d + p * NR + j] = 0f;
+    }
+}
