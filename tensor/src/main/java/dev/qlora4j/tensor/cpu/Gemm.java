@@ -7,11 +7,14 @@ import dev.qlora4j.tensor.cpu.GemmPack.SegmentB;
 import java.lang.foreign.MemorySegment;
 
 /**
- * C = α·op(A)·op(B) + β·C in F32, the BLIS way: B is packed a KC×NC panel at a time (it stays in
- * L3 and its NR-column slivers in L1), A a MC×KC block at a time (in L2), and a register-blocked
- * micro-kernel ({@link GemmKernel}) runs over every MR×NR tile. Threads split the blocks of rows
- * of C (and the columns when there are fewer row blocks than threads); each packs its own A block,
- * all share the packed B panel.
+ * C = α·op(A)·op(B) + β·C in F32, the BLIS way: B is packed a KC×NC panel at a time (in L3, its
+ * NR-column slivers streamed through L1), A a MC×KC block at a time (in L2), and a register-blocked
+ * micro-kernel ({@link GemmKernel}) runs over every MR×NR tile.
+ *
+ * <p>Threads split C into a grid of blocks ({@link #grid}), and each thread packs both operands
+ * for its block itself. Packing a shared B panel once and having all threads read it looked
+ * cheaper but measured 10–15 % slower on two cores: the panel then has to move between the cores'
+ * caches, and every panel needs a barrier. With private blocks a product is one parallel job.
  *
  * <p>Conventions as in BLAS, row-major: op(X) is X or Xᵀ; a matrix is an array, an element offset
  * and a leading dimension; β = 0 overwrites C without reading it; nothing outside C's m×n window is
@@ -21,12 +24,16 @@ public final class Gemm {
     private Gemm() {}
 
     private static final int MR = GemmKernel.MR, NR = GemmKernel.NR;
-    /** Depth of a packed panel: one B sliver, KC·NR floats (32 KiB with AVX-512), fits L1. */
-    static final int KC = 256;
-    /** Rows of a packed A block at most: MC_MAX·KC floats (up to 144 KiB) stays in L2. */
+    /**
+     * Depth of the packed panels. A B sliver (KC·NR floats: 64 KiB with AVX-512) streams from L2
+     * past a 48 KiB L1 without loss; measured on Zen 5, 512 beat 256 and 384 by a few percent
+     * (fewer passes over C, fewer packing calls).
+     */
+    static final int KC = 512;
+    /** Rows of a packed A block at most: MC_MAX·KC floats (288 KiB with AVX-512) stay in L2. */
     static final int MC_MAX = MR * 12;
-    /** Columns of a packed B panel at most (4 MiB with AVX-512), sized for a shared L3. */
-    static final int NC_MAX = NR * 128;
+    /** Columns of a packed B panel at most: KC·NC_MAX floats (4 MiB with AVX-512) per thread, in L3. */
+    static final int NC_MAX = NR * 64;
     /** Below this many multiply-adds a GEMM runs on the calling thread: a fork would cost more. */
     static final long PARALLEL_MIN = 1L << 18;
 
@@ -82,44 +89,81 @@ public final class Gemm {
             return;
         }
         int threads = (long) m * n * k >= PARALLEL_MIN ? Parallel.threads() : 1;
-        // equal row blocks, a multiple of MR each and a multiple of the threads in number where m allows
-        int mBlocks = ceilDiv(m, MC_MAX);
-        if (threads > 1 && m >= threads * MR) mBlocks = ceilDiv(mBlocks, threads) * threads;
-        int mc = ceilDiv(ceilDiv(m, mBlocks), MR) * MR;
-        mBlocks = ceilDiv(m, mc);
-        Buffers own = BUFFERS.get();
+        if (!b.anyThread()) threads = 1;
+        int[] grid = grid(threads, m, n);
+        int tm = grid[0], tn = grid[1];
+        if (tm * tn == 1) {
+            serial(m, n, k, alpha, a, aOff, lda, transA, b, 0, beta, c, cOff, ldc);
+            return;
+        }
+        // each thread owns a block of C and packs everything it reads: no sharing, no barriers
+        Parallel.parts(tm * tn, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int r0 = split(m, tm, t / tn, MR), r1 = split(m, tm, t / tn + 1, MR);
+                int c0 = split(n, tn, t % tn, NR), c1 = split(n, tn, t % tn + 1, NR);
+                if (r0 < r1 && c0 < c1)
+                    serial(r1 - r0, c1 - c0, k, alpha, a, aOff + (transA ? r0 : r0 * lda), lda, transA, b, c0,
+                            beta, c, cOff + r0 * ldc + c0, ldc);
+            }
+        });
+    }
+
+    /**
+     * How to cut C among the threads: tm row blocks × tn column blocks. Every thread packs its own
+     * share of A (m/tm rows) and of B (n/tn columns), so the grid that packs least per thread wins;
+     * a grid is allowed only if every thread gets at least one micro-tile of rows and of columns.
+     */
+    static int[] grid(int threads, int m, int n) {
+        int[] best = {1, 1};
+        double bestCost = Double.MAX_VALUE;
+        int rowTiles = ceilDiv(m, MR), colTiles = ceilDiv(n, NR);
+        for (int t = threads; t >= 1 && bestCost == Double.MAX_VALUE; t--)   // fewer threads only if none fits
+            for (int tm = t; tm >= 1; tm--) {   // on a tie, split rows: B's packing is the cheaper to repeat
+                if (t % tm != 0 || tm > rowTiles || t / tm > colTiles) continue;
+                double cost = (double) m / tm + (double) n / (t / tm);
+                if (cost < bestCost) {
+                    bestCost = cost;
+                    best = new int[]{tm, t / tm};
+                }
+            }
+        return best;
+    }
+
+    /** The i-th of {@code parts} boundaries of [0, total), on a multiple of {@code align} (the last is total). */
+    private static int split(int total, int parts, int i, int align) {
+        if (i >= parts) return total;
+        return Math.min(total, (int) ((long) ceilDiv(total, align) * i / parts) * align);
+    }
+
+    /**
+     * The BLIS loops on the calling thread: C[m, n] at cOff, whose columns are B's columns from
+     * bCol0 on. Row blocks are equal multiples of MR so that at most one block has a ragged edge.
+     */
+    private static void serial(int m, int n, int k, float alpha, float[] a, int aOff, int lda, boolean transA, BSource b,
+                               int bCol0, float beta, float[] c, int cOff, int ldc) {
+        Buffers buf = BUFFERS.get();
+        int mBlocks = ceilDiv(m, MC_MAX), mc = ceilDiv(ceilDiv(m, mBlocks), MR) * MR;
         for (int jc = 0; jc < n; jc += NC_MAX) {
             int nc = Math.min(NC_MAX, n - jc), slivers = ceilDiv(nc, NR);
-            // too few row blocks to occupy every thread: split the columns as well
-            int nChunks = Math.min(slivers, Math.max(1, ceilDiv(threads, mBlocks)));
             for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc), j0 = jc, p0 = pc;
-                float[] bp = own.b(slivers * kc * NR);
-                int packParts = b.anyThread() ? Math.min(threads, slivers) : 1;
-                Parallel.parts(packParts, (from, to) -> {
-                    for (int part = from; part < to; part++)
-                        for (int s = part * slivers / packParts; s < (part + 1) * slivers / packParts; s++)
-                            b.pack(p0, kc, j0 + s * NR, Math.min(NR, nc - s * NR), bp, s * kc * NR);
-                });
+                int kc = Math.min(KC, k - pc);
+                float[] bp = buf.b(slivers * kc * NR);
+                for (int s = 0; s < slivers; s++)
+                    b.pack(pc, kc, bCol0 + jc + s * NR, Math.min(NR, nc - s * NR), bp, s * kc * NR);
                 float betaHere = pc == 0 ? beta : 1f;
-                int tasks = mBlocks * nChunks, mcFinal = mc;
-                Parallel.parts(tasks, (from, to) -> {
-                    Buffers mine = BUFFERS.get();
-                    for (int task = from; task < to; task++) {
-                        int i0 = task / nChunks * mcFinal, chunk = task % nChunks, rows = Math.min(mcFinal, m - i0);
-                        GemmPack.packA(a, aOff, lda, transA, i0, rows, p0, kc, mine.a);
-                        macroKernel(rows, kc, chunk * slivers / nChunks, (chunk + 1) * slivers / nChunks, nc, mine.a, bp,
-                                c, cOff + i0 * ldc + j0, ldc, alpha, betaHere, mine.edge);
-                    }
-                });
+                for (int i0 = 0; i0 < m; i0 += mc) {
+                    int rows = Math.min(mc, m - i0);
+                    GemmPack.packA(a, aOff, lda, transA, i0, rows, pc, kc, buf.a);
+                    macroKernel(rows, kc, slivers, nc, buf.a, bp, c, cOff + i0 * ldc + jc, ldc, alpha, betaHere, buf.edge);
+                }
             }
         }
     }
 
-    /** One packed A block [mc, kc] times B slivers [s0, s1) of the packed panel into C at co. */
-    private static void macroKernel(int mc, int kc, int s0, int s1, int nc, float[] ap, float[] bp,
+    /** One packed A block [mc, kc] times the packed B panel's slivers into C at co. */
+    private static void macroKernel(int mc, int kc, int slivers, int nc, float[] ap, float[] bp,
                                     float[] c, int co, int ldc, float alpha, float beta, float[] edge) {
-        for (int s = s0; s < s1; s++) {
+        for (int s = 0; s < slivers; s++) {
             int nr = Math.min(NR, nc - s * NR), bo = s * kc * NR;
             for (int i = 0; i < mc; i += MR) {
                 int mr = Math.min(MR, mc - i), ao = i * kc, ct = co + i * ldc + s * NR;

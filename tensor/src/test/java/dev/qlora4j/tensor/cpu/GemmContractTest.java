@@ -129,4 +129,61 @@ class GemmContractTest {
                 assertThat(c).as("outside the windows").containsExactly(c0);
             }
     }
+
+    @ParameterizedTest(name = "m={0} n={1} transA={2} transB={3}")
+    @MethodSource("largeShapes")
+    void shapesAcrossEveryBlockBoundary(int m, int n, boolean ta, boolean tb) {
+        // two row blocks or two column panels, and two depth panels, with ragged edges in each
+        int k = Gemm.KC + 3;
+        int lda = ta ? m : k, ldb = tb ? k : n, ldc = n + 1;
+        float[] a = random((ta ? k : m) * lda), b = random((tb ? n : k) * ldb), c0 = random(m * ldc + 1);
+        float[] c = c0.clone(), serial = c0.clone();
+        Gemm.sgemm(ta, tb, m, n, k, 0.75f, a, 0, lda, b, 0, ldb, 0.5f, c, 0, ldc);
+        verify(c, c0, 0, ldc, m, n, k, 0.75f, 0.5f, a, 0, lda, ta, b, 0, ldb, tb, "large");
+        // inside a parallel job the product runs on one thread, so one thread walks every panel
+        Parallel.range(2, 1, (from, to) -> {
+            if (from == 0) Gemm.sgemm(ta, tb, m, n, k, 0.75f, a, 0, lda, b, 0, ldb, 0.5f, serial, 0, ldc);
+        });
+        assertThat(serial).containsExactly(c);
+    }
+
+    @Test
+    void gridGivesEveryThreadATileAndPacksLeast() {
+        int mr = GemmKernel.MR, nr = GemmKernel.NR;
+        assertThat(Gemm.grid(2, 1000, 1000)).as("square: rows first").containsExactly(2, 1);
+        assertThat(Gemm.grid(2, 1000, 4000)).containsExactly(1, 2);
+        assertThat(Gemm.grid(2, 5, 1000)).containsExactly(1, 2);
+        assertThat(Gemm.grid(2, 1000, 5)).containsExactly(2, 1);
+        assertThat(Gemm.grid(4, 4000, 4000)).containsExactly(2, 2);
+        assertThat(Gemm.grid(2, mr, nr)).as("one tile: one thread").containsExactly(1, 1);
+        assertThat(Gemm.grid(3, 2 * mr, 2 * nr)).as("too few tiles for 3: use 2").containsExactly(1, 2);
+    }
+
+    static Stream<Arguments> largeShapes() {
+        int[][] mn = {{Gemm.MC_MAX + 7, 3 * GemmKernel.NR + 5}, {2 * GemmKernel.MR + 1, Gemm.NC_MAX + 5}};
+        return Stream.of(mn).flatMap(s -> Stream.of(false, true).flatMap(ta -> Stream.of(false, true).map(tb ->
+                Arguments.of(s[0], s[1], ta, tb))));
+    }
+
+    @Test
+    void fewRowsSplitTheColumnsAcrossThreads() {
+        // one row block: the threads share its columns instead
+        int m = 3, n = 1000, k = 200;
+        float[] a = random(m * k), b = random(k * n), c0 = random(m * n), c = c0.clone();
+        Gemm.sgemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
+        verify(c, c0, 0, n, m, n, k, 1f, 0f, a, 0, k, false, b, 0, n, false, "few rows");
+    }
+
+    @Test
+    void resultDoesNotDependOnHowTheWorkIsSplit() {
+        // every element sums over k in the same order whichever thread computes it, so a product run
+        // on all threads equals, bit for bit, the same product run inline inside a parallel job
+        int m = 200, n = 300, k = 700;
+        float[] a = random(m * k), b = random(k * n), parallel = new float[m * n], inline = new float[m * n];
+        Gemm.sgemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, parallel, 0, n);
+        Parallel.range(2, 1, (from, to) -> {
+            if (from == 0) Gemm.sgemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, inline, 0, n);
+        });
+        assertThat(inline).containsExactly(parallel);
+    }
 }
