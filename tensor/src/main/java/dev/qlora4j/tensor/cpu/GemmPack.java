@@ -34,7 +34,7 @@ final class GemmPack {
             if (trans) {
                 for (int p = 0; p < kc; p++) {
                     int src = aOff + (p0 + p) * lda + i, d = base + p * MR;
-                    for (int r = 0; r < rows; r++) dst[d + r] = a[src + r];
+                    System.arraycopy(a, src, dst, d, rows);
                     for (int r = rows; r < MR; r++) dst[d + r] = 0f;
                 }
             } else {
@@ -53,6 +53,12 @@ final class GemmPack {
         /** B rows [p0, p0+kc) × columns [j0, j0+nr), nr ≤ NR, into dst[d + p·NR + j]; columns nr..NR zero. */
         void pack(int p0, int kc, int j0, int nr, float[] dst, int d);
 
+        /** Stored row j of a transposed B, elements p .. p+16, as F32 into tile[t ..]: B(p.., j). */
+        void loadRow16(int p, int j, float[] tile, int t);
+
+        /** dst[d + p·NR + j] = B(p0 + p, j0 + j) for p in [pFrom, pTo), j in [jFrom, jTo), one at a time. */
+        void packScalar(int p0, int pFrom, int pTo, int j0, int jFrom, int jTo, float[] dst, int d);
+
         /** Whether threads other than the caller may read the operand (a confined segment may not). */
         default boolean anyThread() {
             return true;
@@ -64,11 +70,7 @@ final class GemmPack {
         @Override
         public void pack(int p0, int kc, int j0, int nr, float[] dst, int d) {
             if (trans) {
-                for (int j = 0; j < nr; j++) {
-                    int src = off + (j0 + j) * ld + p0;
-                    for (int p = 0; p < kc; p++) dst[d + p * NR + j] = b[src + p];
-                }
-                zeroColumns(kc, nr, dst, d);
+                packTransposed(this, p0, kc, j0, nr, dst, d);
             } else if (nr == NR) {
                 for (int p = 0; p < kc; p++) {
                     int src = off + (p0 + p) * ld + j0, o = d + p * NR;
@@ -78,6 +80,19 @@ final class GemmPack {
             } else {
                 for (int p = 0; p < kc; p++) System.arraycopy(b, off + (p0 + p) * ld + j0, dst, d + p * NR, nr);
                 zeroColumns(kc, nr, dst, d);
+            }
+        }
+
+        @Override
+        public void loadRow16(int p, int j, float[] tile, int t) {
+            FloatVector.fromArray(Transpose.S, b, off + j * ld + p).intoArray(tile, t);
+        }
+
+        @Override
+        public void packScalar(int p0, int pFrom, int pTo, int j0, int jFrom, int jTo, float[] dst, int d) {
+            for (int j = jFrom; j < jTo; j++) {
+                int src = trans ? off + (j0 + j) * ld + p0 : off + p0 * ld + j0 + j, step = trans ? 1 : ld;
+                for (int p = pFrom; p < pTo; p++) dst[d + p * NR + j] = b[src + p * step];
             }
         }
     }
@@ -101,12 +116,7 @@ final class GemmPack {
         @Override
         public void pack(int p0, int kc, int j0, int nr, float[] dst, int d) {
             if (trans) {
-                for (int j = 0; j < nr; j++) {
-                    long src = off + (j0 + j) * ld + p0;
-                    if (bf16) for (int p = 0; p < kc; p++) dst[d + p * NR + j] = bf16At(src + p);
-                    else for (int p = 0; p < kc; p++) dst[d + p * NR + j] = f32At(src + p);
-                }
-                zeroColumns(kc, nr, dst, d);
+                packTransposed(this, p0, kc, j0, nr, dst, d);
             } else {
                 for (int p = 0; p < kc; p++) {
                     long src = off + (p0 + p) * ld + j0;
@@ -124,6 +134,21 @@ final class GemmPack {
             }
         }
 
+        @Override
+        public void loadRow16(int p, int j, float[] tile, int t) {
+            long i = off + j * ld + p;
+            (bf16 ? widen(i) : FloatVector.fromMemorySegment(Transpose.S, b, i * 4, ByteOrder.LITTLE_ENDIAN)).intoArray(tile, t);
+        }
+
+        @Override
+        public void packScalar(int p0, int pFrom, int pTo, int j0, int jFrom, int jTo, float[] dst, int d) {
+            for (int j = jFrom; j < jTo; j++) {
+                long src = trans ? off + (j0 + j) * ld + p0 : off + p0 * ld + j0 + j, step = trans ? 1 : ld;
+                if (bf16) for (int p = pFrom; p < pTo; p++) dst[d + p * NR + j] = bf16At(src + p * step);
+                else for (int p = pFrom; p < pTo; p++) dst[d + p * NR + j] = f32At(src + p * step);
+            }
+        }
+
         private float f32At(long i) {
             return b.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
         }
@@ -138,6 +163,28 @@ final class GemmPack {
             IntVector w = (IntVector) s.convertShape(VectorOperators.S2I, INTS, 0);
             return w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         }
+    }
+
+    /**
+     * A sliver of a transposed B (stored rows j, contiguous along p): 16×16 blocks loaded row by
+     * row and transposed in registers where the vectors have 16 lanes, the ragged edges one
+     * element at a time.
+     */
+    private static void packTransposed(BSource b, int p0, int kc, int j0, int nr, float[] dst, int d) {
+        int jFull = 0, pFull = 0;
+        if (Transpose.AVAILABLE) {
+            jFull = nr / 16 * 16;
+            pFull = kc / 16 * 16;
+            float[] tile = new float[256];
+            for (int jb = 0; jb < jFull; jb += 16)
+                for (int p = 0; p < pFull; p += 16) {
+                    for (int j = 0; j < 16; j++) b.loadRow16(p0 + p, j0 + jb + j, tile, j * 16);
+                    Transpose.transpose16(tile, dst, d + p * NR + jb, NR);
+                }
+        }
+        b.packScalar(p0, pFull, kc, j0, 0, jFull, dst, d);
+        b.packScalar(p0, 0, kc, j0, jFull, nr, dst, d);
+        zeroColumns(kc, nr, dst, d);
     }
 
     private static void zeroColumns(int kc, int nr, float[] dst, int d) {

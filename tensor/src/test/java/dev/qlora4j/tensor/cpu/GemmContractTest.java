@@ -148,12 +148,13 @@ class GemmContractTest {
     }
 
     @Test
-    void gridGivesEveryThreadATileAndPacksLeast() {
+    void gridBalancesWholeTilesThenPacking() {
         int mr = GemmKernel.MR, nr = GemmKernel.NR;
-        assertThat(Gemm.grid(2, 1000, 1000)).as("square: rows first").containsExactly(2, 1);
+        assertThat(Gemm.grid(2, 4 * mr * nr, 4 * mr * nr)).as("a tie splits the rows").containsExactly(2, 1);
+        assertThat(Gemm.grid(2, 43 * mr, 16 * nr)).as("43 row tiles split 22/21, 16 column tiles 8/8").containsExactly(1, 2);
         assertThat(Gemm.grid(2, 1000, 4000)).containsExactly(1, 2);
-        assertThat(Gemm.grid(2, 5, 1000)).containsExactly(1, 2);
-        assertThat(Gemm.grid(2, 1000, 5)).containsExactly(2, 1);
+        assertThat(Gemm.grid(2, 5, 1000)).as("one row tile").containsExactly(1, 2);
+        assertThat(Gemm.grid(2, 1000, 5)).as("one column tile").containsExactly(2, 1);
         assertThat(Gemm.grid(4, 4000, 4000)).containsExactly(2, 2);
         assertThat(Gemm.grid(2, mr, nr)).as("one tile: one thread").containsExactly(1, 1);
         assertThat(Gemm.grid(3, 2 * mr, 2 * nr)).as("too few tiles for 3: use 2").containsExactly(1, 2);
