@@ -12,7 +12,8 @@ py=${PYTHON:-/usr/bin/python3}
 "$py" -c 'import numpy' 2>/dev/null || {
   echo "error: $py cannot import numpy (apt-get install -y python3-numpy libopenblas0-pthread)" >&2; exit 2; }
 jar=bench/target/benchmarks.jar
-[[ -f $jar ]] || ./mvnw -q -DskipTests package
+# always rebuild: the jar shades the engine, and a stale one would measure old code
+./mvnw -q -DskipTests package -pl bench -am
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
