@@ -58,7 +58,7 @@ public final class Main {
             Map<String, Object> result = command.run(parsed, json ? stderr : stdout);
             if (json) stdout.println(new ObjectMapper().writeValueAsString(result));
             return 0;
-        } catch (UserError e) {
+        } catch (UserError | dev.qlora4j.tensor.BadInputException e) {
             stderr.println("error: " + e.getMessage());
             if (debug) e.printStackTrace(stderr);
             return 2;
