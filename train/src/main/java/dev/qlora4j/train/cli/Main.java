@@ -1,6 +1,7 @@
 package dev.qlora4j.train.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qlora4j.tensor.BadInputException;
 
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -58,7 +59,7 @@ public final class Main {
             Map<String, Object> result = command.run(parsed, json ? stderr : stdout);
             if (json) stdout.println(new ObjectMapper().writeValueAsString(result));
             return 0;
-        } catch (UserError | dev.qlora4j.tensor.BadInputException e) {
+        } catch (BadInputException e) {
             stderr.println("error: " + e.getMessage());
             if (debug) e.printStackTrace(stderr);
             return 2;
