@@ -41,10 +41,16 @@ final class Json {
         return FACTORY.createParser(new InputStreamReader(new ByteArrayInputStream(utf8), decoder));
     }
 
-    /** Jackson's complaint on one line, with the character position it stopped at. */
+    /**
+     * Jackson's complaint on one line, with the character position it stopped at. A duplicate key
+     * is reported in our words: Jackson's wording differs between versions.
+     */
     static String describe(JsonProcessingException e) {
         String msg = e.getOriginalMessage() == null ? e.getClass().getSimpleName() : e.getOriginalMessage();
-        msg = SafetensorsException.printable(msg.replaceAll("\\s+", " ").strip());
+        String duplicate = msg.startsWith("Duplicate") && e.getProcessor() instanceof JsonParser p
+                ? p.getParsingContext().getCurrentName() : null;
+        if (duplicate != null) msg = "duplicate key " + SafetensorsException.quoted(duplicate);
+        else msg = SafetensorsException.printable(msg.replaceAll("\\s+", " ").strip());
         JsonLocation at = e.getLocation();
         return at == null || at.getCharOffset() < 0 ? msg : msg + " at character " + at.getCharOffset();
     }

@@ -40,11 +40,15 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     }
 
     /**
-     * Opens a model folder (index first, then {@code model.safetensors}) or a single
-     * {@code .safetensors} file. Any problem closes what was opened and throws
+     * Opens a model folder (index first, then {@code model.safetensors}), an index file, or a
+     * single {@code .safetensors} file. Any problem closes what was opened and throws
      * {@link SafetensorsException}.
      */
     public static SafetensorsCheckpoint open(Path folderOrFile) {
+        if (folderOrFile.getFileName() != null && folderOrFile.getFileName().toString().endsWith(".index.json")) {
+            Path parent = folderOrFile.toAbsolutePath().getParent();
+            return sharded(parent, folderOrFile);
+        }
         if (!Files.isDirectory(folderOrFile)) {
             SafetensorsFile f = SafetensorsFile.open(folderOrFile);
             return single(folderOrFile, f);
