@@ -10,6 +10,7 @@ import java.nio.file.Path;
  * shortened so that a hostile header cannot break the line or flood the terminal.
  */
 public final class SafetensorsException extends BadInputException {
+    private static final long serialVersionUID = 1L;
     private static final int MAX_NAME_CHARS = 200;
 
     public SafetensorsException(String message) {

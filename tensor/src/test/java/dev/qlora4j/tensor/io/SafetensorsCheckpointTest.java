@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -144,7 +145,7 @@ class SafetensorsCheckpointTest {
     void malformedIndexes() throws IOException {
         Path model = copyOfSharded();
         Path indexFile = model.resolve(INDEX);
-        Map<String, String> cases = new java.util.LinkedHashMap<>();
+        Map<String, String> cases = new LinkedHashMap<>();
         cases.put("[]", "index is not a JSON object");
         cases.put("{\"metadata\":{}}", "index has no weight_map");
         cases.put("{\"weight_map\":[]}", "weight_map is not a JSON object");

@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -18,12 +19,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
 /** Every safetensors file the Python stack wrote into fixtures/, read, checked and rewritten. */
 class SafetensorsFixturesTest {
@@ -63,7 +68,7 @@ class SafetensorsFixturesTest {
                 Tensor t = f.tensor(name);
                 assertThat(t.dtype()).isEqualTo(DType.fromSafetensors(e.get("dtype").asText()));
                 assertThat(t.shape()).isEqualTo(info.shape());
-                byte[] expected = java.util.Arrays.copyOfRange(raw, (int) (8 + n + begin), (int) (8 + n + end));
+                byte[] expected = Arrays.copyOfRange(raw, (int) (8 + n + begin), (int) (8 + n + end));
                 assertThat(bytesOf(t)).isEqualTo(expected);
                 assertThat(bytesOf(f.copyOf(name))).isEqualTo(expected);
             }
@@ -90,7 +95,7 @@ class SafetensorsFixturesTest {
     void rewriteIsByteIdentical(Path file) throws IOException {
         byte[] original = Files.readAllBytes(file);
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            Map<String, Tensor> views = new java.util.LinkedHashMap<>();
+            Map<String, Tensor> views = new LinkedHashMap<>();
             // insertion order is irrelevant to the writer: feed the names reversed to prove it
             for (String name : f.names().reversed()) views.put(name, f.tensor(name));
             byte[] rewritten = SafetensorsWriter.toBytes(views, f.hasMetadata() ? f.metadata() : null);
@@ -109,7 +114,7 @@ class SafetensorsFixturesTest {
             List<SafetensorsDtype> half = f.tensors().stream().map(TensorInfo::fileDtype)
                     .filter(t -> t == SafetensorsDtype.F16 || t == SafetensorsDtype.BF16).toList();
             assertThat(half.indexOf(SafetensorsDtype.F16)).isLessThan(half.lastIndexOf(SafetensorsDtype.BF16));
-            Map<String, Tensor> views = new java.util.LinkedHashMap<>();
+            Map<String, Tensor> views = new LinkedHashMap<>();
             for (String name : f.names()) views.put(name, f.tensor(name));
             byte[] rewritten = SafetensorsWriter.toBytes(views, f.metadata());
             Path tmp = Files.createTempFile("nf4", ".safetensors");
@@ -127,7 +132,7 @@ class SafetensorsFixturesTest {
                 Files.delete(tmp);
             }
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -239,7 +244,7 @@ class SafetensorsFixturesTest {
              SafetensorsFile grads = SafetensorsFile.open(dir.resolve("expected_lora_grads.safetensors"))) {
             // the gradient files name the trainable head copy as PEFT holds it in memory
             // ("score.modules_to_save.weight"); the saved adapter drops "modules_to_save"
-            Map<String, String> gradName = new java.util.HashMap<>();
+            Map<String, String> gradName = new HashMap<>();
             for (String g : grads.names()) gradName.put(g.replace(".modules_to_save.", "."), g);
             assertThat(gradName.keySet()).containsExactlyInAnyOrderElementsOf(init.names());
             for (String name : init.names())
@@ -255,7 +260,7 @@ class SafetensorsFixturesTest {
                     float[] q = after.tensor(name).toFloatArray();
                     for (int i = 0; i < p.length; i++) {
                         double expected = p[i] * (1 - lr * wd) - lr * g[i] / (Math.abs(g[i]) + eps);
-                        assertThat((double) q[i]).as("%s[%d]", name, i).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-6));
+                        assertThat((double) q[i]).as("%s[%d]", name, i).isCloseTo(expected, offset(1e-6));
                     }
                 }
             }

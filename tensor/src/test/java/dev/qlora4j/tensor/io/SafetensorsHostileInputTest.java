@@ -1,5 +1,6 @@
 package dev.qlora4j.tensor.io;
 
+import dev.qlora4j.tensor.BadInputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -7,6 +8,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.HexFormat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -77,7 +79,7 @@ class SafetensorsHostileInputTest {
             "7b 22 e2 82 22 3a 7b 7d 7d", // truncated sequence
     })
     void invalidUtf8(String hex) {
-        byte[] header = java.util.HexFormat.ofDelimiter(" ").parseHex(hex);
+        byte[] header = HexFormat.ofDelimiter(" ").parseHex(hex);
         Path f = Craft.file(dir, "t.safetensors", Craft.bytes(header, 0));
         assertThat(failure(f)).isEqualTo("header is not valid UTF-8" + inFile());
     }
@@ -247,6 +249,6 @@ class SafetensorsHostileInputTest {
 
     @Test
     void exceptionIsABadInputException() {
-        assertThat(new SafetensorsException("x")).isInstanceOf(dev.qlora4j.tensor.BadInputException.class);
+        assertThat(new SafetensorsException("x")).isInstanceOf(BadInputException.class);
     }
 }

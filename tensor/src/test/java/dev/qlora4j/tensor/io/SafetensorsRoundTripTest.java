@@ -10,6 +10,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -159,7 +161,7 @@ class SafetensorsRoundTripTest {
     void headerIsPaddedWithSpacesToEightBytes() {
         for (int len = 1; len <= 9; len++) {
             byte[] b = SafetensorsWriter.toBytes(Map.of("n".repeat(len), Tensor.vector(1)), null);
-            long n = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0);
+            long n = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
             assertThat(n % 8).isZero();
             String header = new String(b, 8, (int) n, StandardCharsets.UTF_8);
             assertThat(header.stripTrailing()).endsWith("}");
