@@ -143,6 +143,7 @@ final class HeaderParser {
     /** The current token as a non-negative integer that fits a long. */
     private long nonNegativeInteger(String name, String field) throws IOException {
         JsonToken t = p.currentToken();
+        if (t == null) throw fail(name, "header ends inside " + field); // Jackson normally reports this itself
         if (t != JsonToken.VALUE_NUMBER_INT)
             throw fail(name, field + " entry " + SafetensorsException.printable(describe(t)) + " is not a non-negative integer");
         if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER)
