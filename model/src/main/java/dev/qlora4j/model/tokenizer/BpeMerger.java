@@ -22,7 +22,7 @@ final class BpeMerger {
     private int[] heapIds = new int[64];
     private int heapSize;
 
-    /** Merge steps applied since creation; lets tests check that the work grows linearly. */
+    /** Heap operations (pushes and pops) since creation: the merge loop's work, for complexity tests. */
     long steps;
 
     void reset() {
@@ -69,7 +69,6 @@ final class BpeMerger {
             if (current < 0 || MergeTable.mergedId(current) != newId) {
                 continue; // stale: a neighbour changed since this candidate was pushed
             }
-            steps++;
             ids[pos] = newId;
             next[pos] = next[right];
             removed[right] = true;
@@ -110,6 +109,7 @@ final class BpeMerger {
     }
 
     private void push(int rank, int pos, int newId) {
+        steps++;
         if (heapSize == heapKeys.length) {
             heapKeys = Arrays.copyOf(heapKeys, heapSize * 2);
             heapIds = Arrays.copyOf(heapIds, heapSize * 2);
@@ -130,6 +130,7 @@ final class BpeMerger {
     }
 
     private void pop() {
+        steps++;
         heapSize--;
         if (heapSize == 0) {
             return;

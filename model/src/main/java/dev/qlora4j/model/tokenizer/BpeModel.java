@@ -107,7 +107,7 @@ final class BpeModel {
         }
     }
 
-    /** Merge steps applied by this thread so far (for complexity tests). */
+    /** Merge-loop heap operations run by this thread so far (for complexity tests). */
     long mergeSteps() {
         return mergers.get().steps;
     }

@@ -42,6 +42,11 @@ final class ByteLevelAlphabet {
         return encode(Character.toString(cp));
     }
 
+    /** The alphabet character of one byte. */
+    static char charOf(int b) {
+        return BYTE_TO_CHAR[b & 0xFF];
+    }
+
     /** The byte behind an alphabet character, or -1 if {@code c} is not in the alphabet. */
     static int byteOf(int c) {
         return c >= 0 && c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;
