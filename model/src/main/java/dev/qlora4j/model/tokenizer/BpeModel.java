@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class BpeModel {
     private static final int CACHE_CAPACITY = 10_000;
     private static final int CACHE_MAX_WORD = 256;
+    private static final int BIG_WORD = 1 << 16;
 
     /** What the tokenizer.json {@code model} section says, before ids are resolved. */
     record Config(String unkToken, String continuingSubwordPrefix, String endOfWordSuffix, boolean fuseUnk,
@@ -36,6 +37,7 @@ final class BpeModel {
     private final int[] byteIds = new int[256];
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
     private final ThreadLocal<BpeMerger> mergers = ThreadLocal.withInitial(BpeMerger::new);
+    private final java.util.concurrent.atomic.LongAdder mergeWork = new java.util.concurrent.atomic.LongAdder();
 
     BpeModel(Map<String, Integer> vocab, MergeTable merges, Config config, String where) {
         this.vocab = vocab;
@@ -96,7 +98,13 @@ final class BpeModel {
         }
         int[] result = cache.get(word);
         if (result == null) {
-            result = merge(word, mergers.get());
+            BpeMerger merger = mergers.get();
+            result = merge(word, merger);
+            mergeWork.add(merger.steps);
+            merger.steps = 0;
+            if (word.length() > BIG_WORD) {
+                mergers.remove(); // do not keep a huge merger per thread
+            }
             if (word.length() < CACHE_MAX_WORD && cache.size() < CACHE_CAPACITY) {
                 cache.put(word, result);
             }
@@ -107,9 +115,9 @@ final class BpeModel {
         }
     }
 
-    /** Merge-loop heap operations run by this thread so far (for complexity tests). */
+    /** Merge-loop heap operations run so far, all threads together (for complexity tests). */
     long mergeSteps() {
-        return mergers.get().steps;
+        return mergeWork.sum();
     }
 
     private int[] merge(String word, BpeMerger m) {

@@ -69,6 +69,14 @@ final class NormalizedText {
         return with(sb.toString(), org);
     }
 
+    /** Each UTF-8 byte as its GPT-2 alphabet character (the ByteLevel steps). */
+    NormalizedText toByteLevel() {
+        if (origin == null) {
+            return with(ByteLevelAlphabet.encode(text), null);
+        }
+        return mapCodePoints(ByteLevelAlphabet::encodeCodePoint);
+    }
+
     /** Keeps the code points {@code keep} accepts. */
     NormalizedText filter(IntPredicate keep) {
         StringBuilder sb = new StringBuilder(text.length());

@@ -75,7 +75,7 @@ final class Normalizers {
     record ByteLevel() implements Normalizer {
         @Override
         public NormalizedText normalize(NormalizedText text) {
-            return text.mapCodePoints(ByteLevelAlphabet::encodeCodePoint);
+            return text.toByteLevel();
         }
     }
 

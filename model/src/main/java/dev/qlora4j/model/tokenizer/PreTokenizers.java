@@ -50,7 +50,7 @@ final class PreTokenizers {
                 }
                 return Splitter.split(s, Splitter.regexMatches(GPT2, s.text, "GPT-2 regex"), Behavior.ISOLATED);
             });
-            pieces.map(t -> t.mapCodePoints(ByteLevelAlphabet::encodeCodePoint));
+            pieces.map(t -> t.toByteLevel());
         }
     }
 

@@ -135,7 +135,7 @@ public final class Tokenizer {
         return idToToken(id).map(added::isSpecialContent).orElse(false);
     }
 
-    /** Merge-loop heap operations the BPE model has run on this thread (for complexity checks in tests). */
+    /** Merge-loop heap operations the BPE model has run so far (for complexity checks in tests). */
     long mergeSteps() {
         return model.mergeSteps();
     }
