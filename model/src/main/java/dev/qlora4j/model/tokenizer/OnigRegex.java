@@ -211,6 +211,7 @@ final class OnigRegex {
             case 'w' -> out.append(inClass ? WORD : "[" + WORD + "]");
             case 'W' -> out.append("[^" + WORD + "]");
             case 'h' -> out.append(inClass ? "0-9a-fA-F" : "[0-9a-fA-F]");
+            case 'v' -> out.append("\\x{0B}"); // Java's \v is a class of vertical whitespace
             case 'H' -> out.append("[^0-9a-fA-F]");
             case 'b' -> out.append(inClass ? "\\x{08}" : "(?:(?<=[" + WORD + "])(?![" + WORD + "])|(?<![" + WORD
                     + "])(?=[" + WORD + "]))");
