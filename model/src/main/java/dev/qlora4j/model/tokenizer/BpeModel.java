@@ -79,10 +79,6 @@ final class BpeModel {
         return id >= 0 && id < tokenById.length ? tokenById[id] : null;
     }
 
-    Map<String, Integer> vocab() {
-        return vocab;
-    }
-
     /** Appends the tokens of one word. */
     void tokenize(String word, IntList ids, List<String> tokens) {
         if (word.isEmpty()) {
