@@ -94,9 +94,9 @@ final class PyParser extends ExtendedParser {
 
     @Override
     protected AstDot createAstDot(AstNode base, String property, boolean lvalue) {
-        // filters and tests are looked up through dots on internal names: leave those alone
+        // filters and tests are looked up through dots on internal names "filter:trim", "exptest:none"
         if (base instanceof AstIdentifier id && (id.getName().startsWith(FILTER_PREFIX) || id.getName().startsWith(EXPTEST_PREFIX)))
-            return super.createAstDot(base, property, lvalue);
+            return new LookupDot(id, property, lvalue);
         return new StrictDot(base, property, lvalue);
     }
 
@@ -117,26 +117,50 @@ final class PyParser extends ExtendedParser {
         return base;
     }
 
-    /** A method call on an undefined value fails like its attribute lookup would. */
+    /** A node that can fail before jinjava would quietly yield null. */
+    private interface Checked {
+        void check(Bindings bindings, ELContext context);
+    }
+
+    /**
+     * A method call on an undefined value fails like its attribute lookup would; a filter or test
+     * that does not exist fails (jinja2 refuses to compile it), where jinjava yields null.
+     */
     @Override
     protected AstMethod createAstMethod(AstProperty property, AstParameters params) {
-        if (!(property instanceof StrictDot || property instanceof StrictBracket)) return super.createAstMethod(property, params);
+        if (!(property instanceof Checked checked)) return super.createAstMethod(property, params);
         return new AstMethod(property, params) {
             @Override
             public Object eval(Bindings bindings, ELContext context) {
-                if (property instanceof StrictDot d) d.check(bindings, context);
-                else ((StrictBracket) property).check(bindings, context);
+                checked.check(bindings, context);
                 return super.eval(bindings, context);
             }
         };
     }
 
-    private static final class StrictDot extends AstDot {
+    private static final class LookupDot extends AstDot implements Checked {
+        private final String what;
+
+        LookupDot(AstIdentifier id, String property, boolean lvalue) {
+            super(id, property, lvalue);
+            String name = id.getName();
+            what = name.startsWith(FILTER_PREFIX) ? "No filter named '" + name.substring(FILTER_PREFIX.length()) + "'."
+                    : "No test named '" + name.substring(EXPTEST_PREFIX.length()) + "'.";
+        }
+
+        @Override
+        public void check(Bindings bindings, ELContext context) {
+            if (prefix.eval(bindings, context) == null) throw new IllegalArgumentException(what);
+        }
+    }
+
+    private static final class StrictDot extends AstDot implements Checked {
         StrictDot(AstNode base, String property, boolean lvalue) {
             super(base, property, lvalue);
         }
 
-        void check(Bindings bindings, ELContext context) {
+        @Override
+        public void check(Bindings bindings, ELContext context) {
             requireDefined(prefix, bindings, context, "attribute '" + property + "'");
         }
 
@@ -153,12 +177,13 @@ final class PyParser extends ExtendedParser {
         }
     }
 
-    private static final class StrictBracket extends AstBracket {
+    private static final class StrictBracket extends AstBracket implements Checked {
         StrictBracket(AstNode base, AstNode property, boolean lvalue, boolean strict) {
             super(base, property, lvalue, strict);
         }
 
-        void check(Bindings bindings, ELContext context) {
+        @Override
+        public void check(Bindings bindings, ELContext context) {
             requireDefined(prefix, bindings, context, "item");
         }
 

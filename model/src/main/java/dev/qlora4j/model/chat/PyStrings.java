@@ -58,7 +58,8 @@ final class PyStrings {
                 while (i < n && isSpace(s.codePointAt(i))) i += Character.charCount(s.codePointAt(i));
                 if (i >= n) break;
                 if (maxSplit >= 0 && out.size() == maxSplit) {
-                    out.add(rstrip(s.substring(i), null));
+                    // the remainder keeps its trailing whitespace, as in Python
+                    out.add(s.substring(i));
                     break;
                 }
                 int start = i;
