@@ -20,10 +20,12 @@ import java.util.Map;
 /**
  * jinjava set up to render chat templates as transformers' jinja2 environment does
  * (ImmutableSandboxedEnvironment with trim_blocks, lstrip_blocks, loop controls, its tojson,
- * raise_exception and strftime_now). One shared instance: jinjava renders concurrently.
+ * raise_exception and strftime_now; the whitespace rules are applied by {@link Jinja2Whitespace}
+ * before jinjava sees the template). One instance per thread: a render updates bookkeeping sets
+ * of the instance's global context, which are not thread-safe.
  */
 final class JinjaEngine {
-    private static final Jinjava JINJAVA = create();
+    private static final ThreadLocal<Jinjava> JINJAVA = ThreadLocal.withInitial(JinjaEngine::create);
 
     private JinjaEngine() {}
 
@@ -84,7 +86,7 @@ final class JinjaEngine {
 
     /** Parses {@code source} and fails with the first syntax error jinjava finds before rendering. */
     static void checkSyntax(String source, String origin) {
-        JinjavaInterpreter interpreter = JINJAVA.newInterpreter();
+        JinjavaInterpreter interpreter = JINJAVA.get().newInterpreter();
         JinjavaInterpreter.pushCurrent(interpreter);
         try {
             interpreter.parse(source);
@@ -96,7 +98,7 @@ final class JinjaEngine {
     }
 
     static String render(String source, Map<String, Object> variables, String origin) {
-        RenderResult result = JINJAVA.renderForResult(source, variables);
+        RenderResult result = JINJAVA.get().renderForResult(source, variables);
         TemplateError e = firstFailure(result.getErrors());
         if (e != null) throw BadInputException.at(origin, "chat template failed: " + describe(e));
         return result.getOutput();
