@@ -1,0 +1,113 @@
+package dev.qlora4j.model.chat;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qlora4j.model.json.JsonFiles;
+import dev.qlora4j.tensor.BadInputException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A checkpoint's Jinja chat template, rendered as transformers' {@code apply_chat_template(...,
+ * tokenize=False)} renders it: same variables ({@code messages}, {@code add_generation_prompt},
+ * {@code tools} and {@code documents} = None, the special tokens), same helpers
+ * ({@code raise_exception}, {@code strftime_now}, transformers' {@code tojson}) and jinja2's
+ * whitespace rules, so the text is byte for byte the one Python produces.
+ *
+ * <p>Known gaps (none used by the Llama, Gemma, Qwen2 or Mistral templates): recursive loops are
+ * refused with an error; {@code loop.previtem}/{@code nextitem}/{@code changed} are missing;
+ * string slices count UTF-16 units where Python counts code points.
+ */
+public final class ChatTemplate {
+    private final String source;
+    private final String prepared;
+    private final String origin;
+    private final Map<String, Object> specialTokens;
+
+    private ChatTemplate(String source, String origin, Map<String, Object> specialTokens) {
+        this.source = source;
+        this.origin = origin;
+        this.specialTokens = Collections.unmodifiableMap(new LinkedHashMap<>(specialTokens));
+        this.prepared = JinjaEngine.prepare(source, origin);
+        JinjaEngine.checkSyntax(prepared, origin);
+    }
+
+    /**
+     * The template of a model or tokenizer folder: chat_template.jinja if present, else
+     * tokenizer_config.json's chat_template; special tokens come from tokenizer_config.json.
+     */
+    public static ChatTemplate load(Path modelOrTokenizerDir) {
+        if (!Files.isDirectory(modelOrTokenizerDir)) throw BadInputException.at(modelOrTokenizerDir.toString(), "not a folder");
+        Path configFile = modelOrTokenizerDir.resolve("tokenizer_config.json");
+        ObjectNode config = Files.isRegularFile(configFile) ? JsonFiles.readObject(configFile) : null;
+        TemplateSource src = TemplateSource.find(modelOrTokenizerDir, config, configFile);
+        return new ChatTemplate(src.text(), src.origin(), SpecialTokens.read(config, configFile.toString()));
+    }
+
+    /**
+     * A template from its source text.
+     *
+     * @param origin        names the template in error messages (a file, or "file: key")
+     * @param specialTokens variables such as bos_token / eos_token the template may use
+     */
+    public static ChatTemplate of(String source, String origin, Map<String, ?> specialTokens) {
+        return new ChatTemplate(source, origin, new LinkedHashMap<>(specialTokens));
+    }
+
+    public String source() {
+        return source;
+    }
+
+    /** The file (and key) the template came from. */
+    public String origin() {
+        return origin;
+    }
+
+    /** bos_token, eos_token, ... as the template sees them. */
+    public Map<String, Object> specialTokens() {
+        return specialTokens;
+    }
+
+    public String render(List<Message> messages, boolean addGenerationPrompt) {
+        List<Map<String, Object>> maps = new ArrayList<>(messages.size());
+        for (Message m : messages) maps.add(m.toMap());
+        return renderMessages(maps, addGenerationPrompt, Map.of());
+    }
+
+    /** Renders messages given as JSON-like maps, which may carry keys beyond role and content. */
+    public String renderMessages(List<? extends Map<String, ?>> messages, boolean addGenerationPrompt) {
+        return renderMessages(messages, addGenerationPrompt, Map.of());
+    }
+
+    /**
+     * @param extraVariables further template variables, like apply_chat_template's keyword arguments
+     *                       (tools, documents, date_string, ...); they override the special tokens
+     */
+    public String renderMessages(List<? extends Map<String, ?>> messages, boolean addGenerationPrompt,
+                                 Map<String, ?> extraVariables) {
+        Map<String, Object> vars = new LinkedHashMap<>(JinjaEngine.GLOBALS);
+        vars.putAll(specialTokens);
+        vars.put("messages", TemplateValues.copy(messages));
+        vars.put("add_generation_prompt", addGenerationPrompt);
+        vars.put("tools", PyNone.NONE);
+        vars.put("documents", PyNone.NONE);
+        for (Map.Entry<String, ?> e : extraVariables.entrySet()) vars.put(e.getKey(), TemplateValues.copy(e.getValue()));
+        return JinjaEngine.render(prepared, vars, origin);
+    }
+
+    /** Messages from JSON text: an array of objects, each with at least "role". */
+    public static List<Map<String, Object>> parseMessages(String json, String where) {
+        JsonNode root = JsonFiles.parse(json, where);
+        if (!root.isArray()) throw BadInputException.at(where, "messages must be a JSON array of objects");
+        for (JsonNode m : root)
+            if (!m.isObject() || !m.has("role")) throw BadInputException.at(where, "each message must be an object with a \"role\"");
+        return JsonFiles.mapper().convertValue(root, new TypeReference<>() {});
+    }
+}
