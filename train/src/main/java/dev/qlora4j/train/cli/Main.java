@@ -25,12 +25,20 @@ public final class Main {
 
         Set<String> options();
 
-        /** Runs the command; the map is the {@code --json} result. */
-        Map<String, Object> run(Args args, PrintStream out) throws Exception;
+        /**
+         * Runs the command and returns its {@code --json} result: a map (one JSON object, the
+         * last line of stdout) or {@link JsonLines} (one object per line, for per-input results).
+         */
+        Object run(Args args, PrintStream out) throws Exception;
     }
 
+    /** A result of several JSON objects, printed one a line in order. */
+    record JsonLines(List<Map<String, Object>> lines) {}
+
     private static final Map<String, Command> COMMANDS = new TreeMap<>(Map.of(
-            "demo", new DemoCommand()));
+            "demo", new DemoCommand(),
+            "inspect", new InspectCommand(),
+            "tokenize", new TokenizeCommand()));
 
     public static void main(String[] args) {
         int status = run(args, System.out, System.err);
@@ -56,8 +64,12 @@ public final class Main {
             flags.add("json");
             flags.add("debug");
             Args parsed = Args.parse(args.subList(1, args.size()), flags, command.options());
-            Map<String, Object> result = command.run(parsed, json ? stderr : stdout);
-            if (json) stdout.println(new ObjectMapper().writeValueAsString(result));
+            Object result = command.run(parsed, json ? stderr : stdout);
+            if (json) {
+                ObjectMapper mapper = new ObjectMapper();
+                if (result instanceof JsonLines lines) for (Object line : lines.lines()) stdout.println(mapper.writeValueAsString(line));
+                else stdout.println(mapper.writeValueAsString(result));
+            }
             return 0;
         } catch (BadInputException e) {
             stderr.println("error: " + e.getMessage());

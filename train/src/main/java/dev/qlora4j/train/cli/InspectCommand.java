@@ -1,0 +1,67 @@
+package dev.qlora4j.train.cli;
+
+import dev.qlora4j.model.config.ModelConfig;
+import dev.qlora4j.tensor.io.SafetensorsCheckpoint;
+import dev.qlora4j.tensor.io.TensorInfo;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code inspect PATH}: the tensors of a model folder (single or sharded safetensors) or of one
+ * .safetensors file — names, dtypes, shapes, the parameter count — and the config.json summary
+ * when the folder has one.
+ */
+final class InspectCommand implements Main.Command {
+    @Override
+    public String summary() {
+        return "list the tensors (name, dtype, shape) and parameter count of a model folder or .safetensors file";
+    }
+
+    @Override
+    public Set<String> flags() {
+        return Set.of();
+    }
+
+    @Override
+    public Set<String> options() {
+        return Set.of();
+    }
+
+    @Override
+    public Object run(Args args, PrintStream out) throws Exception {
+        if (args.positional().size() != 1) throw new UserError("inspect takes one path: a model folder or a .safetensors file");
+        Path path = Path.of(args.positional().getFirst());
+        if (!Files.exists(path)) throw new UserError("no such file or folder (" + path + ")");
+        List<Map<String, Object>> tensors = new ArrayList<>();
+        long parameters = 0;
+        try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(path)) {
+            for (String name : ckpt.names()) {
+                TensorInfo info = ckpt.info(name);
+                Map<String, Object> t = new LinkedHashMap<>();
+                t.put("name", name);
+                t.put("dtype", info.fileDtype().name());
+                t.put("shape", info.shape());
+                tensors.add(t);
+                parameters += info.numel();
+                out.printf("%-60s %-5s %s%n", name, info.fileDtype().name(), Arrays.toString(info.shape()));
+            }
+        }
+        Path configFile = (Files.isDirectory(path) ? path : path.toAbsolutePath().getParent()).resolve("config.json");
+        Map<String, Object> config = Files.isRegularFile(configFile) ? ModelConfig.load(configFile).toSummary() : Map.of();
+        out.printf("%,d tensors, %,d parameters%n", tensors.size(), parameters);
+        config.forEach((k, v) -> out.println(k + ": " + v));
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("tensors", tensors);
+        result.put("parameters", parameters);
+        result.put("config", config);
+        return result;
+    }
+}

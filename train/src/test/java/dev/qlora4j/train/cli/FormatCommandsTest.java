@@ -1,0 +1,158 @@
+package dev.qlora4j.train.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code inspect} and {@code tokenize} through the command line, against the reference fixtures. */
+class FormatCommandsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path FIXTURES = Path.of("..", "fixtures", "hf");
+
+    private record Run(int status, String out, String err) {
+        List<JsonNode> jsonLines() throws IOException {
+            List<JsonNode> nodes = new ArrayList<>();
+            for (String line : out.strip().split("\n")) nodes.add(JSON.readTree(line));
+            return nodes;
+        }
+
+        JsonNode json() throws IOException {
+            return jsonLines().getLast();
+        }
+    }
+
+    private static Run run(String... args) {
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void inspectASharedCheckpointListsEveryTensorOfTheIndex() throws IOException {
+        Path model = FIXTURES.resolve("llama31-bf16-sharded/model");
+        Run r = run("inspect", model.toString(), "--json");
+        assertThat(r.status()).as(r.err()).isZero();
+        JsonNode result = r.json(), weightMap = JSON.readTree(model.resolve("model.safetensors.index.json").toFile()).get("weight_map");
+        assertThat(result.get("tensors")).hasSize(weightMap.size());
+        long parameters = 0;
+        for (JsonNode t : result.get("tensors")) {
+            assertThat(weightMap.has(t.get("name").asText())).isTrue();
+            assertThat(t.get("dtype").asText()).isEqualTo("BF16");
+            long n = 1;
+            for (JsonNode d : t.get("shape")) n *= d.asLong();
+            parameters += n;
+        }
+        assertThat(result.get("parameters").asLong()).isEqualTo(parameters);
+        JsonNode config = result.get("config");
+        assertThat(config.get("model_type").asText()).isEqualTo("llama");
+        assertThat(config.get("rope").asText()).contains("llama3");
+    }
+
+    @Test
+    void inspectOneFileWithoutConfig() throws IOException {
+        Run r = run("inspect", FIXTURES.resolve("llama/expected_forward.safetensors").toString(), "--json");
+        assertThat(r.status()).as(r.err()).isZero();
+        List<String> names = new ArrayList<>();
+        r.json().get("tensors").forEach(t -> names.add(t.get("name").asText()));
+        assertThat(names).containsExactlyInAnyOrder("logits", "last_hidden");
+        assertThat(r.json().get("config").isEmpty()).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bytelevel-bpe", "sentencepiece-bpe"})
+    void tokenizeTextMatchesTheReferenceTokenizer(String kind) throws IOException {
+        Path dir = FIXTURES.resolve("tokenizers").resolve(kind);
+        for (JsonNode c : JSON.readTree(dir.resolve("vectors.json").toFile()).get("cases")) {
+            String text = c.get("text").asText();
+            Run with = run("tokenize", "--model", dir.toString(), "--text", text, "--json");
+            assertThat(with.status()).as(with.err()).isZero();
+            assertThat(with.json().get("ids")).as(text).isEqualTo(c.get("ids_with_special"));
+            Run without = run("tokenize", "--model", dir.toString(), "--text", text, "--no-special-tokens", "--json");
+            assertThat(without.json().get("ids")).as(text).isEqualTo(c.get("ids"));
+            assertThat(without.json().get("tokens")).as(text).isEqualTo(c.get("tokens"));
+            assertThat(without.json().get("decoded").asText()).as(text).isEqualTo(c.get("decoded").asText());
+        }
+    }
+
+    @Test
+    void tokenizeInputGivesOneLinePerRowInOrder(@TempDir Path tmp) throws IOException {
+        Path dir = FIXTURES.resolve("tokenizers/bytelevel-bpe");
+        JsonNode cases = JSON.readTree(dir.resolve("vectors.json").toFile()).get("cases");
+        StringBuilder jsonl = new StringBuilder();
+        for (JsonNode c : cases) jsonl.append(JSON.writeValueAsString(JSON.createObjectNode().put("text", c.get("text").asText()))).append('\n');
+        Path input = Files.writeString(tmp.resolve("in.jsonl"), jsonl);
+        Run r = run("tokenize", "--model", dir.toString(), "--input", input.toString(), "--json");
+        assertThat(r.status()).as(r.err()).isZero();
+        List<JsonNode> lines = r.jsonLines();
+        assertThat(lines).hasSize(cases.size());
+        Iterator<JsonNode> expected = cases.iterator();
+        for (JsonNode line : lines) assertThat(line.get("ids")).isEqualTo(expected.next().get("ids_with_special"));
+
+        Path bad = Files.writeString(tmp.resolve("bad.jsonl"), "{\"text\": \"ok\"}\n{\"txt\": 1}\n");
+        Run err = run("tokenize", "--model", dir.toString(), "--input", bad.toString(), "--json");
+        assertThat(err.status()).isEqualTo(2);
+        assertThat(err.err().strip()).isEqualTo("error: line 2 has no string \"text\" (" + bad + ")");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bytelevel-bpe", "sentencepiece-bpe"})
+    void tokenizeChatRendersAndTokenizesAsTransformers(String kind, @TempDir Path tmp) throws IOException {
+        Path dir = FIXTURES.resolve("tokenizers").resolve(kind);
+        JsonNode chats = JSON.readTree(dir.resolve("vectors.json").toFile()).get("chat");
+        var list = JSON.createArrayNode();
+        for (JsonNode c : chats) list.add(JSON.createObjectNode().set("messages", c.get("messages")));
+        Path all = Files.writeString(tmp.resolve("chats.json"), list.toString());
+        Run r = run("tokenize", "--model", dir.toString(), "--chat", all.toString(), "--json");
+        assertThat(r.status()).as(r.err()).isZero();
+        List<JsonNode> lines = r.jsonLines();
+        assertThat(lines).hasSize(chats.size());
+        for (int i = 0; i < chats.size(); i++) {
+            assertThat(lines.get(i).get("rendered").asText()).isEqualTo(chats.get(i).get("rendered").asText());
+            assertThat(lines.get(i).get("ids")).isEqualTo(chats.get(i).get("ids"));
+        }
+        // one conversation, with the generation prompt on its first message
+        JsonNode first = chats.get(0);
+        var one = JSON.createObjectNode();
+        one.putArray("messages").add(first.get("messages").get(0));
+        Path single = Files.writeString(tmp.resolve("one.json"), one.toString());
+        Run g = run("tokenize", "--model", dir.toString(), "--chat", single.toString(), "--add-generation-prompt", "--json");
+        assertThat(g.status()).as(g.err()).isZero();
+        assertThat(g.jsonLines()).hasSize(1);
+        assertThat(g.json().get("rendered").asText()).isEqualTo(first.get("generation_prompt").asText());
+    }
+
+    @Test
+    void badInputIsOneLineAndExitStatus2(@TempDir Path tmp) throws IOException {
+        Run missing = run("inspect", tmp.resolve("nope").toString());
+        assertThat(missing.status()).isEqualTo(2);
+        assertThat(missing.err().strip()).startsWith("error: ").doesNotContain("\n").contains("nope");
+
+        Path junk = Files.writeString(tmp.resolve("junk.safetensors"), "not a safetensors file at all");
+        Run notSafetensors = run("inspect", junk.toString());
+        assertThat(notSafetensors.status()).isEqualTo(2);
+        assertThat(notSafetensors.err().strip()).startsWith("error: ").doesNotContain("\n").contains("junk.safetensors");
+
+        Run noTokenizer = run("tokenize", "--model", tmp.toString(), "--text", "hi");
+        assertThat(noTokenizer.status()).isEqualTo(2);
+        assertThat(noTokenizer.err().strip()).startsWith("error: ").doesNotContain("\n");
+
+        Run twoSources = run("tokenize", "--model", tmp.toString(), "--text", "a", "--chat", "b.json");
+        assertThat(twoSources.err().strip()).isEqualTo("error: tokenize needs exactly one of --text, --input, --chat");
+    }
+}
