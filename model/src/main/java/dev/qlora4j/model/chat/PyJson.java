@@ -1,5 +1,7 @@
 package dev.qlora4j.model.chat;
 
+import dev.qlora4j.tensor.io.CodePoints;
+
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.AbstractMap;
@@ -80,7 +82,7 @@ final class PyJson {
         }
         List<Map.Entry<String, Object>> entries = new ArrayList<>(m.size());
         for (Map.Entry<?, ?> e : m.entrySet()) entries.add(new AbstractMap.SimpleEntry<>(key(e.getKey()), e.getValue()));
-        if (sortKeys) entries.sort(Map.Entry.comparingByKey(PyJson::compareCodePoints));
+        if (sortKeys) entries.sort(Map.Entry.comparingByKey(CodePoints.ORDER));
         sb.append('{');
         boolean first = true;
         for (Map.Entry<String, Object> e : entries) {
@@ -136,18 +138,6 @@ final class PyJson {
         if (Double.isNaN(d)) return "NaN";
         if (Double.isInfinite(d)) return d > 0 ? "Infinity" : "-Infinity";
         return PyValues.floatRepr(d);
-    }
-
-    /** Python sorts str keys by code point; Java's String order is by UTF-16 unit. */
-    private static int compareCodePoints(String a, String b) {
-        int i = 0, j = 0;
-        while (i < a.length() && j < b.length()) {
-            int ca = a.codePointAt(i), cb = b.codePointAt(j);
-            if (ca != cb) return Integer.compare(ca, cb);
-            i += Character.charCount(ca);
-            j += Character.charCount(cb);
-        }
-        return Integer.compare(a.length() - i, b.length() - j);
     }
 
     /**

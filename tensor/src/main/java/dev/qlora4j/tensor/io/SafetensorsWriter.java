@@ -32,16 +32,7 @@ public final class SafetensorsWriter {
     private static final int STAGE_BYTES = 1 << 20;
 
     /** Unicode code point order, which is the UTF-8 byte order Rust sorts names by. */
-    static final Comparator<String> CODE_POINT_ORDER = (a, b) -> {
-        int i = 0, j = 0;
-        while (i < a.length() && j < b.length()) {
-            int ca = a.codePointAt(i), cb = b.codePointAt(j);
-            if (ca != cb) return Integer.compare(ca, cb);
-            i += Character.charCount(ca);
-            j += Character.charCount(cb);
-        }
-        return Integer.compare(a.length() - i, b.length() - j);
-    };
+    static final Comparator<String> CODE_POINT_ORDER = CodePoints.ORDER;
 
     private record Layout(byte[] header, List<Map.Entry<String, Tensor>> tensors, long dataBytes) {
         long fileBytes() {

@@ -7,10 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,29 +21,10 @@ class FormatCommandsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path FIXTURES = Path.of("..", "fixtures", "hf");
 
-    private record Run(int status, String out, String err) {
-        List<JsonNode> jsonLines() throws IOException {
-            List<JsonNode> nodes = new ArrayList<>();
-            for (String line : out.strip().split("\n")) nodes.add(JSON.readTree(line));
-            return nodes;
-        }
-
-        JsonNode json() throws IOException {
-            return jsonLines().getLast();
-        }
-    }
-
-    private static Run run(String... args) {
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
-        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
-
     @Test
     void inspectASharedCheckpointListsEveryTensorOfTheIndex() throws IOException {
         Path model = FIXTURES.resolve("llama31-bf16-sharded/model");
-        Run r = run("inspect", model.toString(), "--json");
+        Cli.Run r = Cli.run("inspect", model.toString(), "--json");
         assertThat(r.status()).as(r.err()).isZero();
         JsonNode result = r.json(), weightMap = JSON.readTree(model.resolve("model.safetensors.index.json").toFile()).get("weight_map");
         assertThat(result.get("tensors")).hasSize(weightMap.size());
@@ -66,7 +44,7 @@ class FormatCommandsTest {
 
     @Test
     void inspectOneFileWithoutConfig() throws IOException {
-        Run r = run("inspect", FIXTURES.resolve("llama/expected_forward.safetensors").toString(), "--json");
+        Cli.Run r = Cli.run("inspect", FIXTURES.resolve("llama/expected_forward.safetensors").toString(), "--json");
         assertThat(r.status()).as(r.err()).isZero();
         List<String> names = new ArrayList<>();
         r.json().get("tensors").forEach(t -> names.add(t.get("name").asText()));
@@ -80,10 +58,10 @@ class FormatCommandsTest {
         Path dir = FIXTURES.resolve("tokenizers").resolve(kind);
         for (JsonNode c : JSON.readTree(dir.resolve("vectors.json").toFile()).get("cases")) {
             String text = c.get("text").asText();
-            Run with = run("tokenize", "--model", dir.toString(), "--text", text, "--json");
+            Cli.Run with = Cli.run("tokenize", "--model", dir.toString(), "--text", text, "--json");
             assertThat(with.status()).as(with.err()).isZero();
             assertThat(with.json().get("ids")).as(text).isEqualTo(c.get("ids_with_special"));
-            Run without = run("tokenize", "--model", dir.toString(), "--text", text, "--no-special-tokens", "--json");
+            Cli.Run without = Cli.run("tokenize", "--model", dir.toString(), "--text", text, "--no-special-tokens", "--json");
             assertThat(without.json().get("ids")).as(text).isEqualTo(c.get("ids"));
             assertThat(without.json().get("tokens")).as(text).isEqualTo(c.get("tokens"));
             assertThat(without.json().get("decoded").asText()).as(text).isEqualTo(c.get("decoded").asText());
@@ -97,7 +75,7 @@ class FormatCommandsTest {
         StringBuilder jsonl = new StringBuilder();
         for (JsonNode c : cases) jsonl.append(JSON.writeValueAsString(JSON.createObjectNode().put("text", c.get("text").asText()))).append('\n');
         Path input = Files.writeString(tmp.resolve("in.jsonl"), jsonl);
-        Run r = run("tokenize", "--model", dir.toString(), "--input", input.toString(), "--json");
+        Cli.Run r = Cli.run("tokenize", "--model", dir.toString(), "--input", input.toString(), "--json");
         assertThat(r.status()).as(r.err()).isZero();
         List<JsonNode> lines = r.jsonLines();
         assertThat(lines).hasSize(cases.size());
@@ -105,7 +83,7 @@ class FormatCommandsTest {
         for (JsonNode line : lines) assertThat(line.get("ids")).isEqualTo(expected.next().get("ids_with_special"));
 
         Path bad = Files.writeString(tmp.resolve("bad.jsonl"), "{\"text\": \"ok\"}\n{\"txt\": 1}\n");
-        Run err = run("tokenize", "--model", dir.toString(), "--input", bad.toString(), "--json");
+        Cli.Run err = Cli.run("tokenize", "--model", dir.toString(), "--input", bad.toString(), "--json");
         assertThat(err.status()).isEqualTo(2);
         assertThat(err.err().strip()).isEqualTo("error: line 2 has no string \"text\" (" + bad + ")");
     }
@@ -118,7 +96,7 @@ class FormatCommandsTest {
         var list = JSON.createArrayNode();
         for (JsonNode c : chats) list.add(JSON.createObjectNode().set("messages", c.get("messages")));
         Path all = Files.writeString(tmp.resolve("chats.json"), list.toString());
-        Run r = run("tokenize", "--model", dir.toString(), "--chat", all.toString(), "--json");
+        Cli.Run r = Cli.run("tokenize", "--model", dir.toString(), "--chat", all.toString(), "--json");
         assertThat(r.status()).as(r.err()).isZero();
         List<JsonNode> lines = r.jsonLines();
         assertThat(lines).hasSize(chats.size());
@@ -131,7 +109,7 @@ class FormatCommandsTest {
         var one = JSON.createObjectNode();
         one.putArray("messages").add(first.get("messages").get(0));
         Path single = Files.writeString(tmp.resolve("one.json"), one.toString());
-        Run g = run("tokenize", "--model", dir.toString(), "--chat", single.toString(), "--add-generation-prompt", "--json");
+        Cli.Run g = Cli.run("tokenize", "--model", dir.toString(), "--chat", single.toString(), "--add-generation-prompt", "--json");
         assertThat(g.status()).as(g.err()).isZero();
         assertThat(g.jsonLines()).hasSize(1);
         assertThat(g.json().get("rendered").asText()).isEqualTo(first.get("generation_prompt").asText());
@@ -139,20 +117,20 @@ class FormatCommandsTest {
 
     @Test
     void badInputIsOneLineAndExitStatus2(@TempDir Path tmp) throws IOException {
-        Run missing = run("inspect", tmp.resolve("nope").toString());
+        Cli.Run missing = Cli.run("inspect", tmp.resolve("nope").toString());
         assertThat(missing.status()).isEqualTo(2);
         assertThat(missing.err().strip()).startsWith("error: ").doesNotContain("\n").contains("nope");
 
         Path junk = Files.writeString(tmp.resolve("junk.safetensors"), "not a safetensors file at all");
-        Run notSafetensors = run("inspect", junk.toString());
+        Cli.Run notSafetensors = Cli.run("inspect", junk.toString());
         assertThat(notSafetensors.status()).isEqualTo(2);
         assertThat(notSafetensors.err().strip()).startsWith("error: ").doesNotContain("\n").contains("junk.safetensors");
 
-        Run noTokenizer = run("tokenize", "--model", tmp.toString(), "--text", "hi");
+        Cli.Run noTokenizer = Cli.run("tokenize", "--model", tmp.toString(), "--text", "hi");
         assertThat(noTokenizer.status()).isEqualTo(2);
         assertThat(noTokenizer.err().strip()).startsWith("error: ").doesNotContain("\n");
 
-        Run twoSources = run("tokenize", "--model", tmp.toString(), "--text", "a", "--chat", "b.json");
+        Cli.Run twoSources = Cli.run("tokenize", "--model", tmp.toString(), "--text", "a", "--chat", "b.json");
         assertThat(twoSources.err().strip()).isEqualTo("error: tokenize needs exactly one of --text, --input, --chat");
     }
 }

@@ -5,32 +5,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 class MainTest {
-    private record Run(int status, String out, String err) {
-        String lastLine() {
-            String[] lines = out.strip().split("\n");
-            return lines[lines.length - 1];
-        }
-    }
-
-    private static Run run(String... args) {
-        var out = new ByteArrayOutputStream();
-        var err = new ByteArrayOutputStream();
-        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
-
     @Test
     void demoTrainsAndReportsJsonOnTheLastLine(@TempDir Path dir) throws Exception {
-        Run r = run("demo", "--steps", "30", "--output-dir", dir.toString(), "--json");
+        Cli.Run r = Cli.run("demo", "--steps", "30", "--output-dir", dir.toString(), "--json");
         assertThat(r.status()).as(r.err()).isZero();
         JsonNode json = new ObjectMapper().readTree(r.lastLine());
         assertThat(json.get("output_dir").asText()).isEqualTo(dir.toString());
@@ -42,22 +25,22 @@ class MainTest {
 
     @Test
     void userErrorsExitWithStatus2AndOneLine() {
-        Run unknown = run("no-such-command");
+        Cli.Run unknown = Cli.run("no-such-command");
         assertThat(unknown.status()).isEqualTo(2);
         assertThat(unknown.err().strip()).startsWith("error: unknown command 'no-such-command'").doesNotContain("\n");
 
-        Run badValue = run("demo", "--steps", "many");
+        Cli.Run badValue = Cli.run("demo", "--steps", "many");
         assertThat(badValue.status()).isEqualTo(2);
         assertThat(badValue.err().strip()).isEqualTo("error: option --steps wants an integer, got 'many'");
 
-        Run badOption = run("demo", "--frobnicate");
+        Cli.Run badOption = Cli.run("demo", "--frobnicate");
         assertThat(badOption.status()).isEqualTo(2);
         assertThat(badOption.err().strip()).isEqualTo("error: unknown option --frobnicate");
     }
 
     @Test
     void helpListsCommands() {
-        Run r = run("--help");
+        Cli.Run r = Cli.run("--help");
         assertThat(r.status()).isZero();
         assertThat(r.out()).contains("demo");
     }
