@@ -34,6 +34,29 @@ public final class Autograd {
         return new Scope();
     }
 
+    /** A scope in which recording is on even inside {@link #noGrad} or a backward sweep (recomputation). */
+    public static final class EnabledScope implements AutoCloseable {
+        private final int saved;
+        private boolean open = true;
+
+        private EnabledScope() {
+            saved = DISABLED.get()[0];
+            DISABLED.get()[0] = 0;
+        }
+
+        @Override
+        public void close() {
+            if (open) {
+                open = false;
+                DISABLED.get()[0] = saved;
+            }
+        }
+    }
+
+    public static EnabledScope enableGrad() {
+        return new EnabledScope();
+    }
+
     public static boolean enabled() {
         return DISABLED.get()[0] == 0;
     }
