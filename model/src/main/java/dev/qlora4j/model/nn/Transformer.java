@@ -1,0 +1,245 @@
+package dev.qlora4j.model.nn;
+
+import dev.qlora4j.model.config.ModelConfig;
+import dev.qlora4j.model.config.Task;
+import dev.qlora4j.tensor.Autograd;
+import dev.qlora4j.tensor.BadInputException;
+import dev.qlora4j.tensor.Checkpoint;
+import dev.qlora4j.tensor.CrossEntropy;
+import dev.qlora4j.tensor.Embedding;
+import dev.qlora4j.tensor.RmsNorm;
+import dev.qlora4j.tensor.Rope;
+import dev.qlora4j.tensor.Tensor;
+import dev.qlora4j.tensor.io.SafetensorsCheckpoint;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A decoder-only model from a Hugging Face folder: Llama, Qwen2 or Gemma-2, with the causal-LM
+ * head ({@code lm_head}, possibly tied to the embeddings) or the sequence-classification head
+ * ({@code score}, read at each row's last non-pad token). Frozen weights are views of the
+ * checkpoint's memory mapping, so the model keeps the checkpoint open until {@link #close}.
+ */
+public final class Transformer implements AutoCloseable {
+    private final ModelConfig config;
+    private final SafetensorsCheckpoint checkpoint;
+    private final Tensor embed, finalNorm;
+    private final List<DecoderLayer> layers;
+    private Linear head;
+    private Rope.Table rope;
+    private boolean gradientCheckpointing;
+
+    private Transformer(ModelConfig config, SafetensorsCheckpoint checkpoint, Tensor embed, List<DecoderLayer> layers,
+                        Tensor finalNorm, Linear head) {
+        this.config = config;
+        this.checkpoint = checkpoint;
+        this.embed = embed;
+        this.layers = layers;
+        this.finalNorm = finalNorm;
+        this.head = head;
+    }
+
+    /** Loads config.json and the weights of a model folder, frozen (the base of LoRA training or inference). */
+    public static Transformer load(Path dir) {
+        return load(dir, false);
+    }
+
+    /**
+     * @param trainable every weight becomes a trainable F32 copy (full-parameter training);
+     *                  otherwise weights are frozen views of the checkpoint
+     */
+    public static Transformer load(Path dir, boolean trainable) {
+        ModelConfig config = ModelConfig.load(dir);
+        SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir);
+        try {
+            return build(config, ckpt, new WeightLoader(ckpt, trainable));
+        } catch (RuntimeException e) {
+            ckpt.close();
+            throw e;
+        }
+    }
+
+    private static Transformer build(ModelConfig cfg, SafetensorsCheckpoint ckpt, WeightLoader w) {
+        int c = cfg.hiddenSize(), d = cfg.headDim(), ff = cfg.intermediateSize();
+        int q = cfg.attention().numHeads() * d, kv = cfg.attention().numKeyValueHeads() * d;
+        Tensor embed = w.matrix("model.embed_tokens.weight", cfg.vocabSize(), c);
+        List<DecoderLayer> layers = new ArrayList<>();
+        for (int i = 0; i < cfg.numHiddenLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            Map<String, Linear> proj = new LinkedHashMap<>();
+            boolean qkvBias = cfg.attention().qkvBias(), oBias = cfg.attention().outputBias(), mlpBias = cfg.mlpBias();
+            proj.put("self_attn.q_proj", dense(w, p + "self_attn.q_proj", q, c, qkvBias));
+            proj.put("self_attn.k_proj", dense(w, p + "self_attn.k_proj", kv, c, qkvBias));
+            proj.put("self_attn.v_proj", dense(w, p + "self_attn.v_proj", kv, c, qkvBias));
+            proj.put("self_attn.o_proj", dense(w, p + "self_attn.o_proj", c, q, oBias));
+            proj.put("mlp.gate_proj", dense(w, p + "mlp.gate_proj", ff, c, mlpBias));
+            proj.put("mlp.up_proj", dense(w, p + "mlp.up_proj", ff, c, mlpBias));
+            proj.put("mlp.down_proj", dense(w, p + "mlp.down_proj", c, ff, mlpBias));
+            boolean sandwich = cfg.sandwichNorms();
+            layers.add(new DecoderLayer(i, cfg, proj, w.vector(p + "input_layernorm.weight", c),
+                    w.vector(p + "post_attention_layernorm.weight", c),
+                    sandwich ? w.vector(p + "pre_feedforward_layernorm.weight", c) : null,
+                    sandwich ? w.vector(p + "post_feedforward_layernorm.weight", c) : null));
+        }
+        Tensor norm = w.vector("model.norm.weight", c);
+        Linear head;
+        if (cfg.task() == Task.SEQUENCE_CLASSIFICATION) {
+            head = new DenseLinear(w.matrix("score.weight", cfg.classification().numLabels(), c), null);
+        } else {
+            head = new DenseLinear(cfg.tieWordEmbeddings() ? embed : w.matrix("lm_head.weight", cfg.vocabSize(), c), null);
+        }
+        return new Transformer(cfg, ckpt, embed, layers, norm, head);
+    }
+
+    private static Linear dense(WeightLoader w, String name, int out, int in, boolean bias) {
+        return new DenseLinear(w.matrix(name + ".weight", out, in), bias ? w.vector(name + ".bias", out) : null);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public List<DecoderLayer> layers() {
+        return Collections.unmodifiableList(layers);
+    }
+
+    /** lm_head for a causal LM, score for a classifier. */
+    public Linear head() {
+        return head;
+    }
+
+    /** Puts a trainable copy or an adapter in place of the head (PEFT's modules_to_save). */
+    public void replaceHead(Linear replacement) {
+        if (replacement.inFeatures() != head.inFeatures() || replacement.outFeatures() != head.outFeatures())
+            throw new IllegalArgumentException("head replacement maps " + replacement.inFeatures() + " → " + replacement.outFeatures());
+        head = replacement;
+    }
+
+    /** The embedding table [vocab, hidden]. */
+    public Tensor embeddings() {
+        return embed;
+    }
+
+    /** Recompute each decoder layer in backward instead of keeping its activations. */
+    public void setGradientCheckpointing(boolean on) {
+        gradientCheckpointing = on;
+    }
+
+    /** Every tensor that receives a gradient, in checkpoint order. */
+    public List<Tensor> trainableParameters() {
+        List<Tensor> params = new ArrayList<>();
+        if (embed.requiresGrad()) params.add(embed);
+        for (DecoderLayer l : layers) params.addAll(l.trainableParameters());
+        if (finalNorm.requiresGrad()) params.add(finalNorm);
+        for (Tensor t : head.trainableParameters()) if (t != embed) params.add(t);
+        return params;
+    }
+
+    /** A KV cache for generating up to {@code capacity} positions in {@code batch} rows. */
+    public KvCache newCache(int batch, int capacity) {
+        return new KvCache(layers.size(), batch, config.attention().numKeyValueHeads(), config.headDim(), capacity);
+    }
+
+    /**
+     * The output of the final norm for token ids [B, T]. {@code attentionMask} [B, past + T]
+     * (1 = token, 0 = padding; null = no padding) masks padded keys; with a cache, the ids
+     * continue the cached positions and the cache grows by T.
+     */
+    // ids [B, T] → [B, T, C]
+    public Tensor hidden(Tensor ids, Tensor attentionMask, KvCache cache) {
+        if (ids.rank() != 2) throw new IllegalArgumentException("ids must be [batch, seq]");
+        int t = ids.size(1), past = cache == null ? 0 : cache.length();
+        Tensor h = Embedding.lookup(embed, ids);
+        if (config.scalesEmbeddings()) h = h.mul((float) Math.sqrt(config.hiddenSize()));
+        DecoderLayer.Step step = new DecoderLayer.Step(rope(past + t), positions(past, t), keyPadding(attentionMask), cache);
+        boolean recompute = gradientCheckpointing && cache == null && Autograd.enabled();
+        for (DecoderLayer layer : layers) {
+            if (recompute) h = Checkpoint.apply(x -> layer.forward(x, step), h, layer.trainableParameters());
+            else h = layer.forward(h, step);
+        }
+        if (cache != null) cache.advance(t);
+        return RmsNorm.apply(h, finalNorm, (float) config.rmsNormEps(), config.normAddsOne());
+    }
+
+    /** Next-token logits of a causal LM (Gemma-2: soft-capped) for hidden states [.., C]. */
+    // hidden [.., C] → [.., V]
+    public Tensor lmLogits(Tensor hidden) {
+        if (config.task() != Task.CAUSAL_LM) throw new IllegalStateException(config.architecture() + " has no language-model head");
+        Tensor logits = head.forward(hidden);
+        Double cap = config.finalLogitSoftcapping();
+        return cap == null ? logits : logits.softcap(cap.floatValue());
+    }
+
+    /**
+     * Mean next-token cross-entropy: position t predicts labels[t + 1]; labels of −100 (padding,
+     * masked prompts) are left out, as transformers' ForCausalLMLoss does.
+     */
+    // ids, mask, labels [B, T] → scalar
+    public Tensor causalLmLoss(Tensor ids, Tensor attentionMask, Tensor labels, CrossEntropy.Reduction reduction) {
+        int t = ids.size(1);
+        Tensor logits = lmLogits(hidden(ids, attentionMask, null));
+        return CrossEntropy.apply(logits.narrow(1, 0, t - 1), labels.narrow(1, 1, t - 1), reduction);
+    }
+
+    /** Classifier logits [B, labels], read at each row's last token that is not padding. */
+    // ids [B, T] → [B, L]
+    public Tensor classify(Tensor ids, Tensor attentionMask) {
+        if (config.task() != Task.SEQUENCE_CLASSIFICATION) throw new IllegalStateException(config.architecture() + " is not a classifier");
+        Tensor h = hidden(ids, attentionMask, null);
+        int b = ids.size(0), t = ids.size(1), c = config.hiddenSize();
+        int[] rows = new int[b];
+        int[] idv = ids.toIntArray();
+        Integer pad = b > 1 ? Integer.valueOf(config.requirePadTokenId()) : config.tokenIds().pad();
+        for (int r = 0; r < b; r++) {
+            // transformers: argmax of position·(id != pad), i.e. the last non-pad position (0 if none)
+            int last = pad == null ? t - 1 : 0;
+            if (pad != null) for (int i = 0; i < t; i++) if (idv[r * t + i] != pad) last = i;
+            rows[r] = r * t + last;
+        }
+        Tensor pooled = h.reshape(b * t, c).indexSelect(0, Tensor.ofInts(rows, b));
+        return head.forward(pooled);
+    }
+
+    /** Cross-entropy of the classifier against labels [B]. */
+    public Tensor classificationLoss(Tensor ids, Tensor attentionMask, Tensor labels, CrossEntropy.Reduction reduction) {
+        return CrossEntropy.apply(classify(ids, attentionMask), labels, reduction);
+    }
+
+    private Rope.Table rope(int positions) {
+        if (rope == null || rope.maxPositions() < positions) {
+            int size = Math.max(positions, Math.min(config.maxPositionEmbeddings(), 4096));
+            if (rope != null) size = Math.max(size, 2 * rope.maxPositions());
+            rope = Rope.Table.create(config.ropeInverseFrequencies(), size, config.rope().attentionScaling());
+        }
+        return rope;
+    }
+
+    private static Tensor positions(int past, int t) {
+        int[] p = new int[t];
+        for (int i = 0; i < t; i++) p[i] = past + i;
+        return Tensor.ofInts(p, t);
+    }
+
+    /** The mask as key padding, or null when it has no zero (every key visible). */
+    private static Tensor keyPadding(Tensor mask) {
+        if (mask == null) return null;
+        for (long v : mask.toLongArray()) if (v == 0) return mask;
+        return null;
+    }
+
+    @Override
+    public void close() {
+        checkpoint.close();
+    }
+
+    /** The error for a prompt that does not fit. */
+    public BadInputException tooLong(int length, String what) {
+        return BadInputException.at(config.file().toString(), what + " of " + length + " tokens exceeds max_position_embeddings "
+                + config.maxPositionEmbeddings());
+    }
+}
