@@ -38,6 +38,7 @@ public final class Main {
     private static final Map<String, Command> COMMANDS = new TreeMap<>(Map.of(
             "demo", new DemoCommand(),
             "inspect", new InspectCommand(),
+            "merge", new MergeCommand(),
             "tokenize", new TokenizeCommand()));
 
     public static void main(String[] args) {
