@@ -2,16 +2,20 @@ package dev.qlora4j.test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.qlora4j.model.config.Task;
-import dev.qlora4j.model.nn.KvCache;
+import dev.qlora4j.model.generate.GenerationResult;
+import dev.qlora4j.model.generate.Sampler;
+import dev.qlora4j.model.generate.StopTokens;
+import dev.qlora4j.model.generate.TokenGenerator;
 import dev.qlora4j.model.nn.Transformer;
+import dev.qlora4j.model.tokenizer.Tokenizer;
 import dev.qlora4j.tensor.CrossEntropy;
 import dev.qlora4j.tensor.Tensor;
 import dev.qlora4j.tensor.io.SafetensorsFile;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -59,17 +63,9 @@ class ForwardParityTest {
         int[] prompt = f.intList(gen.get("prompt_ids")), want = f.intList(gen.get("greedy_ids"));
         int newTokens = gen.get("max_new_tokens").asInt();
         try (Transformer model = Transformer.load(f.model())) {
-            KvCache cache = model.newCache(1, prompt.length + newTokens);
-            int[] out = Arrays.copyOf(prompt, prompt.length + newTokens);
-            Tensor step = Tensor.ofInts(prompt, 1, prompt.length);
-            for (int i = 0; i < newTokens; i++) {
-                Tensor h = model.hidden(step, null, cache);
-                Tensor last = model.lmLogits(h.narrow(1, h.size(1) - 1, 1));
-                int next = (int) last.reshape(-1).argmax(0, false).getLong();
-                out[prompt.length + i] = next;
-                step = Tensor.ofInts(new int[]{next}, 1, 1);
-            }
-            assertThat(out).as(f.name()).containsExactly(want);
+            Set<Integer> eos = StopTokens.of(f.model(), model.config(), Tokenizer.load(f.model()));
+            GenerationResult out = new TokenGenerator(model, eos).generate(prompt, newTokens, Sampler.greedy(), id -> {});
+            assertThat(out.ids()).as(f.name()).containsExactly(want);
         }
     }
 

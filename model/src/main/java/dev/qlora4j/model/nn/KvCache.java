@@ -10,10 +10,13 @@ import dev.qlora4j.tensor.Tensor;
  */
 public final class KvCache {
     private final Tensor[] keys, values;
-    private final int capacity;
+    private final int batch, kvHeads, headDim, capacity;
     private int length;
 
     public KvCache(int layers, int batch, int kvHeads, int headDim, int capacity) {
+        this.batch = batch;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
         this.capacity = capacity;
         keys = new Tensor[layers];
         values = new Tensor[layers];
@@ -35,6 +38,28 @@ public final class KvCache {
     /** Clears the cache (a new conversation). */
     public void reset() {
         length = 0;
+    }
+
+    /**
+     * Keeps only the first {@code keep} positions, so that a prompt sharing that prefix with what
+     * the cache holds (the next turn of a chat) feeds only the rest. Later appends overwrite the
+     * dropped positions.
+     */
+    public void truncate(int keep) {
+        if (keep < 0 || keep > length) throw new IllegalArgumentException("cannot keep " + keep + " of " + length + " cached positions");
+        length = keep;
+    }
+
+    /** A cache with room for {@code newCapacity} positions that holds this one's positions (a conversation outgrew it). */
+    public KvCache grown(int newCapacity) {
+        if (newCapacity < length) throw new IllegalArgumentException("capacity " + newCapacity + " < " + length + " cached positions");
+        KvCache bigger = new KvCache(keys.length, batch, kvHeads, headDim, newCapacity);
+        for (int i = 0; i < keys.length; i++) {
+            bigger.keys[i].narrow(2, 0, length).copyFrom(keys[i].narrow(2, 0, length));
+            bigger.values[i].narrow(2, 0, length).copyFrom(values[i].narrow(2, 0, length));
+        }
+        bigger.length = length;
+        return bigger;
     }
 
     /**

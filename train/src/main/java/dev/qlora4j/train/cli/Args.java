@@ -71,6 +71,29 @@ public final class Args {
         }
     }
 
+    public long getLong(String name, long fallback) {
+        String v = get(name, null);
+        if (v == null) return fallback;
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new UserError("option --" + name + " wants an integer, got '" + v + "'");
+        }
+    }
+
+    /** A finite number, or {@code fallback} when the option is absent. */
+    public double getDouble(String name, double fallback) {
+        String v = get(name, null);
+        if (v == null) return fallback;
+        try {
+            double d = Double.parseDouble(v);
+            if (Double.isFinite(d)) return d;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UserError("option --" + name + " wants a number, got '" + v + "'");
+    }
+
     public List<String> positional() {
         return positional;
     }

@@ -3,6 +3,7 @@ package dev.qlora4j.train.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.qlora4j.tensor.BadInputException;
 
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
@@ -30,13 +31,21 @@ public final class Main {
          * last line of stdout) or {@link JsonLines} (one object per line, for per-input results).
          */
         Object run(Args args, PrintStream out) throws Exception;
+
+        /** The same for commands that read the user's input (chat): {@code in} is standard input. */
+        default Object run(Args args, PrintStream out, InputStream in) throws Exception {
+            return run(args, out);
+        }
     }
 
     /** A result of several JSON objects, printed one a line in order. */
     record JsonLines(List<Map<String, Object>> lines) {}
 
     private static final Map<String, Command> COMMANDS = new TreeMap<>(Map.of(
+            "chat", new ChatCommand(),
             "demo", new DemoCommand(),
+            "eval", new EvalCommand(),
+            "generate", new GenerateCommand(),
             "inspect", new InspectCommand(),
             "merge", new MergeCommand(),
             "tokenize", new TokenizeCommand()));
@@ -48,6 +57,11 @@ public final class Main {
     }
 
     public static int run(String[] argv, PrintStream stdout, PrintStream stderr) {
+        return run(argv, System.in, stdout, stderr);
+    }
+
+    /** Runs one command line with the given standard streams; returns the exit status. */
+    public static int run(String[] argv, InputStream stdin, PrintStream stdout, PrintStream stderr) {
         List<String> args = Arrays.asList(argv);
         boolean debug = args.contains("--debug");
         boolean json = args.contains("--json");
@@ -65,7 +79,7 @@ public final class Main {
             flags.add("json");
             flags.add("debug");
             Args parsed = Args.parse(args.subList(1, args.size()), flags, command.options());
-            Object result = command.run(parsed, json ? stderr : stdout);
+            Object result = command.run(parsed, json ? stderr : stdout, stdin);
             if (json) {
                 ObjectMapper mapper = new ObjectMapper();
                 if (result instanceof JsonLines lines) for (Object line : lines.lines()) stdout.println(mapper.writeValueAsString(line));

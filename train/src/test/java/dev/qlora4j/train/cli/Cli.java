@@ -3,6 +3,7 @@ package dev.qlora4j.train.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -35,9 +36,15 @@ final class Cli {
     }
 
     static Run run(String... args) {
+        return runWithInput("", args);
+    }
+
+    /** Runs with {@code stdin} as standard input. */
+    static Run runWithInput(String stdin, String... args) {
         var out = new ByteArrayOutputStream();
         var err = new ByteArrayOutputStream();
-        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        var in = new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
+        int status = Main.run(args, in, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 }

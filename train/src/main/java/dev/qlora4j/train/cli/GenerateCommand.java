@@ -1,0 +1,84 @@
+package dev.qlora4j.train.cli;
+
+import dev.qlora4j.model.chat.ChatTemplate;
+import dev.qlora4j.model.generate.GenerationResult;
+import dev.qlora4j.model.generate.TextStreamer;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code generate --model DIR (--prompt T | --prompt-ids 1,2,3)}: continues a prompt with a
+ * causal LM, streaming the new text as it comes; the result holds every id (prompt and new)
+ * and the new text. {@code --prompt} is encoded with special tokens, as HF's tokenizer call
+ * does; with {@code --chat} it becomes one user message rendered by the chat template with the
+ * generation prompt, encoded without added specials (the template writes them).
+ */
+final class GenerateCommand implements Main.Command {
+    @Override
+    public String summary() {
+        return "continue a prompt with a causal LM (greedy or sampled), streaming the new text";
+    }
+
+    @Override
+    public Set<String> flags() {
+        return Set.of("chat");
+    }
+
+    @Override
+    public Set<String> options() {
+        Set<String> options = new HashSet<>(GenerationSettings.OPTIONS);
+        options.addAll(Set.of("model", "prompt", "prompt-ids", "adapter"));
+        return options;
+    }
+
+    @Override
+    public Object run(Args args, PrintStream out) throws Exception {
+        ModelOptions.rejectAdapter(args);
+        Path dir = ModelOptions.modelDir(args);
+        String text = args.get("prompt", null), idList = args.get("prompt-ids", null);
+        if ((text == null) == (idList == null)) throw new UserError("generate needs exactly one of --prompt, --prompt-ids");
+        if (args.flag("chat") && text == null) throw new UserError("--chat needs --prompt (a user message), not --prompt-ids");
+        GenerationSettings settings = GenerationSettings.parse(args);
+        int[] given = idList == null ? null : parseIds(idList);
+        try (LanguageModel lm = LanguageModel.load(dir)) {
+            int[] prompt = given != null ? given : encode(lm, dir, text, args.flag("chat"));
+            TextStreamer streamer = new TextStreamer(lm.tokenizer(), true, piece -> {
+                out.print(piece);
+                out.flush();
+            });
+            GenerationResult r = lm.generator().generate(prompt, settings.maxNewTokens(), settings.sampler(lm.generation(), out), streamer);
+            streamer.finish();
+            out.println();
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("ids", r.ids());
+            result.put("text", streamer.text());
+            return result;
+        }
+    }
+
+    private static int[] encode(LanguageModel lm, Path dir, String text, boolean chat) {
+        if (!chat) return lm.tokenizer().encode(text, true).ids();
+        String rendered = ChatTemplate.load(dir).renderMessages(List.of(Map.of("role", "user", "content", text)), true);
+        return lm.tokenizer().encode(rendered, false).ids();
+    }
+
+    static int[] parseIds(String list) {
+        String[] parts = list.split(",", -1);
+        int[] ids = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                ids[i] = Integer.parseInt(parts[i].strip());
+            } catch (NumberFormatException e) {
+                throw new UserError("--prompt-ids wants comma-separated token ids, got '" + parts[i].strip() + "' (--prompt-ids)");
+            }
+            if (ids[i] < 0) throw new UserError("token ids are not negative, got " + ids[i] + " (--prompt-ids)");
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,222 @@
+package dev.qlora4j.train.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.qlora4j.model.chat.ChatTemplate;
+import dev.qlora4j.model.nn.Transformer;
+import dev.qlora4j.model.tokenizer.Tokenizer;
+import dev.qlora4j.tensor.CrossEntropy;
+import dev.qlora4j.tensor.Tensor;
+import dev.qlora4j.tensor.io.SafetensorsFile;
+import dev.qlora4j.train.eval.PaddedBatch;
+import org.assertj.core.data.Offset;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code eval} against the reference losses of the fixtures. */
+class EvalCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path FIXTURES = Path.of("..", "fixtures", "hf");
+    /** fixtures/README.md: losses within 1e-4, relative for values above 1. */
+    private static final double REFERENCE_TOLERANCE = 1e-4;
+    /**
+     * Batching only changes float rounding (per-batch sums; and the Vector API's lane reductions
+     * may sum in another order once the JIT compiles them, so even a rerun can move the last bits).
+     */
+    private static final double BATCHING_TOLERANCE = 1e-6;
+
+    private static JsonNode reference(String fixture) throws IOException {
+        return JSON.readTree(FIXTURES.resolve(fixture).resolve("reference.json").toFile());
+    }
+
+    private static Offset<Double> relative(double tolerance, double value) {
+        return Offset.offset(tolerance * Math.max(1, Math.abs(value)));
+    }
+
+    private static Path jsonl(Path file, List<? extends Map<String, ?>> rows) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (Map<String, ?> r : rows) sb.append(JSON.writeValueAsString(r)).append('\n');
+        return Files.writeString(file, sb);
+    }
+
+    private static JsonNode eval(String... args) throws IOException {
+        Cli.Run r = Cli.run(args);
+        assertThat(r.status()).as(r.err()).isZero();
+        return r.json();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "qwen2", "gemma2", "llama31-bf16-sharded"})
+    void causalLossOfTheReferenceTextsIsTheReferenceLoss(String fixture, @TempDir Path tmp) throws IOException {
+        JsonNode ref = reference(fixture);
+        Path model = FIXTURES.resolve(fixture).resolve("model");
+        List<Map<String, String>> rows = new ArrayList<>();
+        // the reference batch is as wide as its longest row; Gemma-2's reference truncated both rows to that width
+        String width = String.valueOf(ref.get("input_ids").get(0).size());
+        Tokenizer tokenizer = Tokenizer.load(model);
+        for (int i = 0; i < ref.get("texts").size(); i++) {
+            String text = ref.get("texts").get(i).asText();
+            rows.add(Map.of("text", text));
+            // the rows are the reference's input_ids: encoded with special tokens, truncated, padding left out
+            assertThat(java.util.Arrays.copyOf(tokenizer.encode(text, true).ids(), Math.min(Integer.parseInt(width),
+                    tokenizer.encode(text, true).ids().length))).containsExactly(unpadded(ref, i));
+        }
+        Path data = jsonl(tmp.resolve("ref.jsonl"), rows);
+        JsonNode two = eval("eval", "--model", model.toString(), "--data", data.toString(), "--batch-size", "2", "--max-length", width, "--json");
+        double want = ref.get("loss_mean").asDouble();
+        assertThat(two.get("loss").asDouble()).isCloseTo(want, relative(REFERENCE_TOLERANCE, want));
+        assertThat(two.get("tokens").asLong()).isEqualTo(ref.get("loss_tokens").asLong());
+        assertThat(two.get("perplexity").asDouble()).isCloseTo(Math.exp(two.get("loss").asDouble()), relative(1e-12, 1e3));
+
+        JsonNode one = eval("eval", "--model", model.toString(), "--data", data.toString(), "--batch-size", "1", "--max-length", width, "--json");
+        assertThat(one.get("loss").asDouble()).isCloseTo(two.get("loss").asDouble(), relative(BATCHING_TOLERANCE, want));
+        assertThat(one.get("tokens")).isEqualTo(two.get("tokens"));
+
+        // the same rows as one JSON array
+        Path array = Files.writeString(tmp.resolve("ref.json"), JSON.writeValueAsString(rows));
+        JsonNode fromArray = eval("eval", "--model", model.toString(), "--data", array.toString(), "--batch-size", "2", "--max-length", width, "--json");
+        assertThat(fromArray.get("loss").asDouble()).isCloseTo(two.get("loss").asDouble(), relative(BATCHING_TOLERANCE, want));
+        assertThat(fromArray.get("tokens")).isEqualTo(two.get("tokens"));
+    }
+
+    /** Row {@code i} of the reference's input_ids where its attention mask is 1. */
+    private static int[] unpadded(JsonNode ref, int i) {
+        JsonNode ids = ref.get("input_ids").get(i), mask = ref.get("attention_mask").get(i);
+        return java.util.stream.IntStream.range(0, ids.size()).filter(j -> mask.get(j).asInt() == 1).map(j -> ids.get(j).asInt()).toArray();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-seqcls", "gemma2-seqcls"})
+    void classifierLossAndAccuracyOfTheReferenceRows(String fixture, @TempDir Path tmp) throws IOException {
+        JsonNode ref = reference(fixture);
+        Path model = FIXTURES.resolve(fixture).resolve("model");
+        int n = ref.get("texts").size(), labels = 3;
+        float[] logits;
+        try (SafetensorsFile expected = SafetensorsFile.open(FIXTURES.resolve(fixture).resolve("expected_forward.safetensors"))) {
+            logits = expected.copyOf("logits").toFloatArray();
+        }
+        List<Map<String, Object>> byIndex = new ArrayList<>(), byName = new ArrayList<>();
+        int correct = 0;
+        for (int i = 0; i < n; i++) {
+            int label = ref.get("labels").get(i).asInt();
+            byIndex.add(Map.of("text", ref.get("texts").get(i).asText(), "label", label));
+            byName.add(Map.of("text", ref.get("texts").get(i).asText(), "label", "LABEL_" + label));
+            int best = 0;
+            for (int c = 1; c < labels; c++) if (logits[i * labels + c] > logits[i * labels + best]) best = c;
+            if (best == label) correct++;
+        }
+        Path data = jsonl(tmp.resolve("cls.jsonl"), byIndex);
+        String width = String.valueOf(ref.get("input_ids").get(0).size());
+        Tokenizer tokenizer = Tokenizer.load(model);
+        for (int i = 0; i < n; i++) {
+            int[] ids = tokenizer.encode(ref.get("texts").get(i).asText(), true).ids();
+            assertThat(java.util.Arrays.copyOf(ids, Math.min(ids.length, Integer.parseInt(width)))).containsExactly(unpadded(ref, i));
+        }
+        JsonNode two = eval("eval", "--model", model.toString(), "--data", data.toString(), "--batch-size", "2", "--max-length", width, "--json");
+        double want = ref.get("loss_mean").asDouble();
+        assertThat(two.get("loss").asDouble()).isCloseTo(want, relative(REFERENCE_TOLERANCE, want));
+        assertThat(two.get("accuracy").asDouble()).isEqualTo((double) correct / n);
+        assertThat(two.get("examples").asInt()).isEqualTo(n);
+        JsonNode one = eval("eval", "--model", model.toString(), "--data", data.toString(), "--batch-size", "1", "--max-length", width, "--json");
+        assertThat(one.get("loss").asDouble()).isCloseTo(two.get("loss").asDouble(), relative(BATCHING_TOLERANCE, want));
+        assertThat(one.get("accuracy")).isEqualTo(two.get("accuracy"));
+        Path named = jsonl(tmp.resolve("named.jsonl"), byName);
+        JsonNode fromNames = eval("eval", "--model", model.toString(), "--data", named.toString(), "--batch-size", "2", "--max-length", width, "--json");
+        assertThat(fromNames.get("loss").asDouble()).isCloseTo(two.get("loss").asDouble(), relative(BATCHING_TOLERANCE, want));
+        assertThat(fromNames.get("accuracy")).isEqualTo(two.get("accuracy"));
+    }
+
+    @Test
+    void chatRowsAreRenderedWithTheTemplateAndMaxLengthTruncates(@TempDir Path tmp) throws IOException {
+        Path model = FIXTURES.resolve("llama/model");
+        List<String> lines = Files.readAllLines(FIXTURES.resolve("llama/train.jsonl")).subList(0, 3);
+        Path data = Files.writeString(tmp.resolve("chat.jsonl"), String.join("\n", lines) + "\n");
+        Tokenizer tokenizer = Tokenizer.load(model);
+        ChatTemplate template = ChatTemplate.load(model);
+        List<int[]> rows = new ArrayList<>();
+        for (String line : lines) {
+            String messages = JSON.readTree(line).get("messages").toString();
+            rows.add(tokenizer.encode(template.renderMessages(ChatTemplate.parseMessages(messages, "test"), false), false).ids());
+        }
+        assertThat(rows.getFirst()[0]).as("the template writes BOS once").isEqualTo(378);
+        assertThat(rows.getFirst()[1]).isNotEqualTo(378);
+        JsonNode full = eval("eval", "--model", model.toString(), "--data", data.toString(), "--json");
+        assertThat(full.get("tokens").asLong()).isEqualTo(rows.stream().mapToLong(r -> r.length - 1).sum());
+        assertThat(full.get("loss").asDouble()).isCloseTo(meanLoss(model, rows), relative(BATCHING_TOLERANCE, 10));
+
+        List<int[]> cut = rows.stream().map(r -> java.util.Arrays.copyOf(r, 9)).toList();
+        JsonNode truncated = eval("eval", "--model", model.toString(), "--data", data.toString(), "--max-length", "9", "--json");
+        assertThat(truncated.get("tokens").asLong()).isEqualTo(3 * 8);
+        assertThat(truncated.get("loss").asDouble()).isCloseTo(meanLoss(model, cut), relative(BATCHING_TOLERANCE, 10));
+    }
+
+    /** The loss as transformers' mean over one padded batch of every row. */
+    private static double meanLoss(Path model, List<int[]> rows) {
+        try (Transformer m = Transformer.load(model); var ignored = Tensor.noGrad()) {
+            PaddedBatch b = PaddedBatch.rightPadded(rows, 383);
+            return m.causalLmLoss(b.ids(), b.mask(), b.labels(), CrossEntropy.Reduction.MEAN).item();
+        }
+    }
+
+    @Test
+    void badInputIsOneLineWithExitStatus2(@TempDir Path tmp) throws IOException {
+        String model = FIXTURES.resolve("llama/model").toString();
+        Path ok = Files.writeString(tmp.resolve("ok.jsonl"), "{\"text\": \"hello\"}\n");
+        assertError(Cli.run("eval", "--model", model, "--data", ok.toString(), "--adapter", "some/adapter"),
+                "error: LoRA adapters are not supported yet: run on the base model without --adapter (some/adapter)");
+        assertError(Cli.run("eval", "--model", model, "--data", ok.toString(), "--device", "cuda"),
+                "error: --device cuda is not supported yet: this build runs on the CPU only (--device)");
+        assertThat(Cli.run("eval", "--model", model, "--data", ok.toString(), "--device", "cpu").status()).isZero();
+        assertError(Cli.run("eval", "--model", tmp.resolve("none").toString(), "--data", ok.toString()),
+                "error: no such model folder (" + tmp.resolve("none") + ")");
+
+        Path notJson = Files.writeString(tmp.resolve("a.jsonl"), "{\"text\": \"hi\"}\n\n{oops\n");
+        assertError(Cli.run("eval", "--model", model, "--data", notJson.toString()), "error: line 3 is not JSON (" + notJson + ")");
+        Path noText = Files.writeString(tmp.resolve("b.jsonl"), "{\"txt\": \"hi\"}\n");
+        assertError(Cli.run("eval", "--model", model, "--data", noText.toString()),
+                "error: line 1 has neither \"text\" nor \"messages\" (" + noText + ")");
+        Path notObject = Files.writeString(tmp.resolve("c.json"), "[{\"text\": \"hi\"}, 3]");
+        assertError(Cli.run("eval", "--model", model, "--data", notObject.toString()), "error: item 2 is not a JSON object (" + notObject + ")");
+        Path tooLong = Files.writeString(tmp.resolve("d.jsonl"), JSON.writeValueAsString(Map.of("text", "ab ".repeat(300))));
+        Cli.Run longRun = Cli.run("eval", "--model", model, "--data", tooLong.toString());
+        assertError(longRun, null);
+        assertThat(longRun.err()).contains("max_position_embeddings 256").contains("--max-length");
+        assertThat(Cli.run("eval", "--model", model, "--data", tooLong.toString(), "--max-length", "100").status()).isZero();
+
+        String classifier = FIXTURES.resolve("llama-seqcls/model").toString();
+        Path badLabel = Files.writeString(tmp.resolve("e.jsonl"), "{\"text\": \"hi\", \"label\": \"LABEL_7\"}\n");
+        assertError(Cli.run("eval", "--model", classifier, "--data", badLabel.toString()),
+                "error: line 1 has label \"LABEL_7\", which config.json's label2id does not name [LABEL_0, LABEL_1, LABEL_2] (" + badLabel + ")");
+        Path outOfRange = Files.writeString(tmp.resolve("f.jsonl"), "{\"text\": \"hi\", \"label\": 3}\n");
+        assertError(Cli.run("eval", "--model", classifier, "--data", outOfRange.toString()),
+                "error: line 1 has label 3, expected a class index 0..2 or a label name (" + outOfRange + ")");
+
+        Path mistral = Files.createDirectory(tmp.resolve("mistral"));
+        ArrayNode arch = JSON.createArrayNode().add("MistralForCausalLM");
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(FIXTURES.resolve("llama/model/config.json").toFile());
+        config.set("architectures", arch);
+        Files.writeString(mistral.resolve("config.json"), config.toString());
+        Cli.Run unknown = Cli.run("eval", "--model", mistral.toString(), "--data", ok.toString());
+        assertError(unknown, null);
+        assertThat(unknown.err()).contains("unsupported architecture \"MistralForCausalLM\"");
+    }
+
+    /** Exit status 2 and one line on stderr: {@code expected} exactly, when given. */
+    static void assertError(Cli.Run r, String expected) {
+        assertThat(r.status()).as(r.err()).isEqualTo(2);
+        assertThat(r.err().strip()).startsWith("error: ").doesNotContain("\n");
+        if (expected != null) assertThat(r.err().strip()).isEqualTo(expected);
+    }
+}
