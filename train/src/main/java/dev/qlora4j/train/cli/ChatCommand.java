@@ -49,10 +49,9 @@ final class ChatCommand implements Main.Command {
 
     @Override
     public Object run(Args args, PrintStream out, InputStream in) throws Exception {
-        ModelOptions.rejectAdapter(args);
-        Path dir = ModelOptions.modelDir(args);
+        Path dir = ModelOptions.modelDir(args), adapter = ModelOptions.adapterDir(args);
         GenerationSettings settings = GenerationSettings.parse(args);
-        try (LanguageModel lm = LanguageModel.load(dir)) {
+        try (LanguageModel lm = LanguageModel.load(dir, adapter)) {
             ChatTemplate template = ChatTemplate.load(dir);
             Sampler sampler = settings.sampler(lm.generation(), out);
             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));

@@ -49,9 +49,8 @@ final class EvalCommand implements Main.Command {
 
     @Override
     public Object run(Args args, PrintStream out) throws Exception {
-        ModelOptions.rejectAdapter(args);
         ModelOptions.checkDevice(args);
-        Path dir = ModelOptions.modelDir(args);
+        Path dir = ModelOptions.modelDir(args), adapter = ModelOptions.adapterDir(args);
         Path data = Path.of(TokenizeCommand.required(args, "data"));
         int batchSize = args.getInt("batch-size", DEFAULT_BATCH_SIZE);
         if (batchSize < 1) throw new UserError("--batch-size must be at least 1 (got " + batchSize + ")");
@@ -67,7 +66,7 @@ final class EvalCommand implements Main.Command {
             for (DataRows.Row row : rows) sequences.add(fit(row, causalTokens(row, dir, tokenizer, template), maxLength, config));
             int pad = padId(dir, config, tokenizer);
             CausalLmEvaluator.Result r;
-            try (Transformer model = Transformer.load(dir)) {
+            try (Transformer model = ModelOptions.load(dir, adapter)) {
                 r = CausalLmEvaluator.evaluate(model, sequences, batchSize, pad, progress(out, rows.size()));
             }
             if (r.tokens() == 0) throw new UserError("no row has two or more tokens: nothing to predict (" + data + ")");
@@ -86,7 +85,7 @@ final class EvalCommand implements Main.Command {
             }
             Integer pad = config.tokenIds().pad();
             ClassifierEvaluator.Result r;
-            try (Transformer model = Transformer.load(dir)) {
+            try (Transformer model = ModelOptions.load(dir, adapter)) {
                 // without pad_token_id only one-row batches work; the model says so for larger ones
                 r = ClassifierEvaluator.evaluate(model, sequences, labels, batchSize, pad == null ? 0 : pad, progress(out, rows.size()));
             }

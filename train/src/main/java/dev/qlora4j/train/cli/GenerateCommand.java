@@ -39,14 +39,13 @@ final class GenerateCommand implements Main.Command {
 
     @Override
     public Object run(Args args, PrintStream out) throws Exception {
-        ModelOptions.rejectAdapter(args);
-        Path dir = ModelOptions.modelDir(args);
+        Path dir = ModelOptions.modelDir(args), adapter = ModelOptions.adapterDir(args);
         String text = args.get("prompt", null), idList = args.get("prompt-ids", null);
         if ((text == null) == (idList == null)) throw new UserError("generate needs exactly one of --prompt, --prompt-ids");
         if (args.flag("chat") && text == null) throw new UserError("--chat needs --prompt (a user message), not --prompt-ids");
         GenerationSettings settings = GenerationSettings.parse(args);
         int[] given = idList == null ? null : parseIds(idList);
-        try (LanguageModel lm = LanguageModel.load(dir)) {
+        try (LanguageModel lm = LanguageModel.load(dir, adapter)) {
             int[] prompt = given != null ? given : encode(lm, dir, text, args.flag("chat"));
             TextStreamer streamer = new TextStreamer(lm.tokenizer(), true, piece -> {
                 out.print(piece);

@@ -13,8 +13,8 @@ import java.nio.file.Path;
 record LanguageModel(Path dir, Transformer model, Tokenizer tokenizer, GenerationConfig generation, TokenGenerator generator)
         implements AutoCloseable {
 
-    static LanguageModel load(Path dir) {
-        Transformer model = Transformer.load(dir);
+    static LanguageModel load(Path dir, Path adapter) {
+        Transformer model = ModelOptions.load(dir, adapter);
         try {
             Tokenizer tokenizer = Tokenizer.load(dir);
             GenerationConfig generation = GenerationConfig.load(dir, model.config());

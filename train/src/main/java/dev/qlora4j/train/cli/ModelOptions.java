@@ -1,5 +1,9 @@
 package dev.qlora4j.train.cli;
 
+import dev.qlora4j.model.lora.LoraModel;
+import dev.qlora4j.model.nn.Transformer;
+import dev.qlora4j.tensor.Generator;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -14,11 +18,26 @@ final class ModelOptions {
         return dir;
     }
 
-    /** {@code --adapter} is in the CLI contract; until adapters can be loaded it is refused rather than ignored. */
-    static void rejectAdapter(Args args) {
+    /** {@code --adapter DIR}, a PEFT adapter folder, or null. */
+    static Path adapterDir(Args args) {
         String adapter = args.get("adapter", null);
-        if (adapter != null)
-            throw new UserError("LoRA adapters are not supported yet: run on the base model without --adapter (" + adapter + ")");
+        if (adapter == null) return null;
+        Path dir = Path.of(adapter);
+        if (!Files.isDirectory(dir)) throw new UserError("no such adapter folder (" + dir + ")");
+        return dir;
+    }
+
+    /** The model of {@code dir}, with the adapter of {@code --adapter} on it (dropout off) when one is given. */
+    static Transformer load(Path dir, Path adapter) {
+        Transformer model = Transformer.load(dir);
+        if (adapter == null) return model;
+        try {
+            LoraModel.load(model, adapter, new Generator(0)).setTraining(false);
+            return model;
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
     }
 
     /** {@code --device cpu|cuda}: only the CPU exists so far. */

@@ -89,6 +89,12 @@ class EvalCommandTest {
         JsonNode fromArray = eval("eval", "--model", model.toString(), "--data", array.toString(), "--batch-size", "2", "--max-length", width, "--json");
         assertThat(fromArray.get("loss").asDouble()).isCloseTo(two.get("loss").asDouble(), relative(BATCHING_TOLERANCE, want));
         assertThat(fromArray.get("tokens")).isEqualTo(two.get("tokens"));
+
+        // with the fixture's PEFT adapter on the base: the reference's LoRA loss
+        JsonNode adapted = eval("eval", "--model", model.toString(), "--adapter", FIXTURES.resolve(fixture).resolve("adapter_init").toString(),
+                "--data", data.toString(), "--batch-size", "2", "--max-length", width, "--json");
+        double lora = ref.get("lora").get("lora_loss").asDouble();
+        assertThat(adapted.get("loss").asDouble()).isCloseTo(lora, relative(REFERENCE_TOLERANCE, lora));
     }
 
     /** Row {@code i} of the reference's input_ids where its attention mask is 1. */
@@ -175,7 +181,7 @@ class EvalCommandTest {
         String model = FIXTURES.resolve("llama/model").toString();
         Path ok = Files.writeString(tmp.resolve("ok.jsonl"), "{\"text\": \"hello\"}\n");
         assertError(Cli.run("eval", "--model", model, "--data", ok.toString(), "--adapter", "some/adapter"),
-                "error: LoRA adapters are not supported yet: run on the base model without --adapter (some/adapter)");
+                "error: no such adapter folder (some/adapter)");
         assertError(Cli.run("eval", "--model", model, "--data", ok.toString(), "--device", "cuda"),
                 "error: --device cuda is not supported yet: this build runs on the CPU only (--device)");
         assertThat(Cli.run("eval", "--model", model, "--data", ok.toString(), "--device", "cpu").status()).isZero();

@@ -60,6 +60,22 @@ class GenerationCommandsTest {
     }
 
     @Test
+    void anAdapterChangesWhatIsGeneratedAsTheLibraryDoes() throws IOException {
+        Path adapter = FIXTURES.resolve("llama/adapter_init");
+        int[] prompt = {378, 374, 304, 220, 350, 72};
+        int[] want;
+        try (Transformer model = Transformer.load(Path.of(LLAMA))) {
+            dev.qlora4j.model.lora.LoraModel.load(model, adapter, null);
+            want = new TokenGenerator(model, java.util.Set.of()).generate(prompt, 10, Sampler.greedy(), id -> { }).ids();
+        }
+        JsonNode result = ok(Cli.run("generate", "--model", LLAMA, "--adapter", adapter.toString(), "--prompt-ids", "378,374,304,220,350,72",
+                "--max-new-tokens", "10", "--json"));
+        assertThat(ints(result.get("ids"))).containsExactly(want);
+        JsonNode base = ok(Cli.run("generate", "--model", LLAMA, "--prompt-ids", "378,374,304,220,350,72", "--max-new-tokens", "10", "--json"));
+        assertThat(ints(base.get("ids"))).as("the adapter (random B) changes the output").isNotEqualTo(want);
+    }
+
+    @Test
     void aTextPromptIsEncodedWithSpecialTokens() throws IOException {
         Tokenizer tokenizer = Tokenizer.load(Path.of(LLAMA));
         int[] prompt = tokenizer.encode("What is justice?", true).ids();
@@ -117,7 +133,7 @@ class GenerationCommandsTest {
         assertError(tooLong, null);
         assertThat(tooLong.err()).contains("plus 300 new tokens").contains("exceeds max_position_embeddings 256");
         assertError(Cli.run("generate", "--model", LLAMA, "--prompt", "x", "--adapter", "a"),
-                "error: LoRA adapters are not supported yet: run on the base model without --adapter (a)");
+                "error: no such adapter folder (a)");
         assertError(Cli.run("generate", "--model", LLAMA), "error: generate needs exactly one of --prompt, --prompt-ids");
         assertError(Cli.run("generate", "--model", LLAMA, "--prompt", "x", "--prompt-ids", "1"),
                 "error: generate needs exactly one of --prompt, --prompt-ids");
@@ -180,7 +196,7 @@ class GenerationCommandsTest {
         assertThat(ok(r).get("turns").asInt()).isEqualTo(1);
         assertThat(r.err()).doesNotContain("never read");
         assertError(Cli.runWithInput("Hi\n", "chat", "--model", LLAMA, "--adapter", "x"),
-                "error: LoRA adapters are not supported yet: run on the base model without --adapter (x)");
+                "error: no such adapter folder (x)");
     }
 
     @Test
