@@ -5,6 +5,10 @@ import dev.qlora4j.tensor.DType;
 import dev.qlora4j.tensor.Tensor;
 import dev.qlora4j.tensor.cpu.Parallel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -27,6 +31,9 @@ public final class Nf4Quantizer {
     static final float MIN_ABSMAX = 1e-38f;
     /** Blocks per parallel chunk: enough work to be worth handing to another thread. */
     private static final int GRAIN_BLOCKS = 1024;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
     /**
      * Quantizes {@code weight} [rows, cols] (F32, BF16 or F16). {@code name} names the tensor in
@@ -39,35 +46,60 @@ public final class Nf4Quantizer {
             throw BadInputException.at(name, "4-bit quantization needs an F32, BF16 or F16 weight, got " + dtype);
         if (!QuantState.BLOCKSIZES.contains(blocksize))
             throw BadInputException.at(name, "4-bit blocksize " + blocksize + " is not one of " + QuantState.BLOCKSIZES);
-        float[] x = weight.toFloatArray();
-        for (float v : x)
-            if (!Float.isFinite(v)) throw BadInputException.at(name, "weight has a NaN or infinite value; 4-bit quantization needs finite weights");
-        int rows = weight.size(0), cols = weight.size(1);
-        int n = x.length, blocks = Nf4Weight.blocks(n, blocksize);
-        byte[] packed = new byte[(n + 1) / 2];
+        Tensor w = weight.contiguous();
+        int rows = w.size(0), cols = w.size(1);
+        long n = w.numel();
+        if (n > Integer.MAX_VALUE - 1) throw BadInputException.at(name, "a 4-bit weight of " + n + " values is too large");
+        int blocks = Nf4Weight.blocks(n, blocksize);
+        byte[] packed = new byte[(int) ((n + 1) / 2)];
         float[] absmax = new float[blocks];
+        boolean[] nonFinite = new boolean[1];
         Parallel.range(blocks, Math.max(1, GRAIN_BLOCKS * 64 / blocksize), (from, to) -> {
-            for (int b = from; b < to; b++) quantizeBlock(x, b, blocksize, absmax, packed);
+            float[] x = new float[blocksize], codes = new float[blocksize];
+            for (int b = from; b < to; b++) {
+                int count = (int) Math.min(blocksize, n - (long) b * blocksize);
+                BlockLoader.load(w, (long) b * blocksize, count, x);
+                if (!quantizeBlock(x, count, blocksize, b, absmax, codes, packed)) nonFinite[0] = true;
+            }
         });
+        if (nonFinite[0]) throw BadInputException.at(name, "weight has a NaN or infinite value; 4-bit quantization needs finite weights");
         BlockScales scales = doubleQuant ? nest(absmax) : new BlockScales.Plain(MemorySegment.ofArray(absmax), blocks);
         return new Nf4Weight(rows, cols, blocksize, dtype, MemorySegment.ofArray(packed), scales);
     }
 
-    /** One 4-bit block: its absmax into absmax[b], its codes into packed. Blocks start on even elements (even block sizes). */
-    private static void quantizeBlock(float[] x, int b, int blocksize, float[] absmax, byte[] packed) {
-        int start = b * blocksize, end = Math.min(x.length, start + blocksize);
-        float am = 0f;
-        for (int i = start; i < end; i++) am = Math.max(am, Math.abs(x[i]));
+    /**
+     * Block b (its {@code count} values in x): absmax into absmax[b], codes into packed (blocks
+     * start on even elements: block sizes are even). False when the block is not finite.
+     */
+    private static boolean quantizeBlock(float[] x, int count, int blocksize, int b, float[] absmax, float[] codes, byte[] packed) {
+        int i = 0;
+        FloatVector vmax = FloatVector.zero(S);
+        for (; i + L <= count; i += L) vmax = vmax.max(FloatVector.fromArray(S, x, i).abs());
+        float am = vmax.reduceLanes(VectorOperators.MAX);
+        for (; i < count; i++) am = Math.max(am, Math.abs(x[i]));
+        if (!Float.isFinite(am)) return false;
         float floor = Math.max(am, MIN_ABSMAX);
-        boolean partial = end - start < blocksize;
-        float r = 1f / floor;
-        for (int i = start; i < end; i += 2) {
-            int hi = Nf4.code(scale(x[i], r, floor, partial));
-            // an odd element count is padded with 0.0, which is code 7
-            int lo = i + 1 < end ? Nf4.code(scale(x[i + 1], r, floor, partial)) : 7;
-            packed[i >> 1] = (byte) (hi << 4 | lo);
+        if (count == blocksize) {
+            // a full block: x·(1/absmax), clamped, then the number of midpoints below (15 compares per lane)
+            FloatVector r = FloatVector.broadcast(S, 1f / floor);
+            for (i = 0; i < count; i += L) {
+                FloatVector s = FloatVector.fromArray(S, x, i).mul(r).max(-1f).min(1f);
+                FloatVector c = FloatVector.zero(S);
+                for (float mid : Nf4.MID) c = c.add(ONE, s.compare(VectorOperators.GT, mid));
+                c.intoArray(codes, i);
+            }
+        } else {
+            // the trailing partial block divides
+            for (i = 0; i < count; i++) codes[i] = Nf4.code(Math.min(Math.max(x[i] / floor, -1f), 1f));
         }
-        absmax[b] = partial ? floor : am;
+        int start = b * blocksize;
+        for (i = 0; i < count; i += 2) {
+            // an odd element count is padded with 0.0, which is code 7
+            int lo = i + 1 < count ? (int) codes[i + 1] : 7;
+            packed[(start + i) >> 1] = (byte) ((int) codes[i] << 4 | lo);
+        }
+        absmax[b] = count == blocksize ? am : floor;
+        return true;
     }
 
     /** bitsandbytes' two scalings: reciprocal-multiply for full blocks, true division for the partial one. */

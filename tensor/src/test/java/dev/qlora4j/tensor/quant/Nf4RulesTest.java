@@ -172,6 +172,14 @@ class Nf4RulesTest {
     void quantizerRefusesBadWeights() {
         assertThatThrownBy(() -> Nf4Quantizer.quantize(Tensor.of(new float[]{1f, Float.NaN}, 1, 2), 64, false, "m.w"))
                 .isInstanceOf(BadInputException.class).hasMessageEndingWith("(m.w)");
+        float[] full = new float[128];
+        full[70] = Float.POSITIVE_INFINITY;
+        assertThatThrownBy(() -> Nf4Quantizer.quantize(Tensor.of(full, 2, 64), 64, true, "m.w"))
+                .isInstanceOf(BadInputException.class)
+                .hasMessage("weight has a NaN or infinite value; 4-bit quantization needs finite weights (m.w)");
+        full[70] = Float.NaN;
+        assertThatThrownBy(() -> Nf4Quantizer.quantize(Tensor.of(full, 2, 64).to(DType.BF16), 64, true, "m.w"))
+                .isInstanceOf(BadInputException.class);
         assertThatThrownBy(() -> Nf4Quantizer.quantize(Tensor.zeros(2, 2), 48, false, "m.w"))
                 .isInstanceOf(BadInputException.class).hasMessage("4-bit blocksize 48 is not one of [32, 64, 128, 256, 512, 1024, 2048, 4096] (m.w)");
         assertThatThrownBy(() -> Nf4Quantizer.quantize(Tensor.zeros(4), 64, false, "m.w"))
