@@ -17,7 +17,7 @@ import java.util.Map;
  * which transformers installs as the templates' {@code tojson} filter (jinja2's own would
  * HTML-escape and sort keys).
  */
-final class PyJson {
+public final class PyJson {
     private final String indent;        // null: one line
     private final String itemSeparator;
     private final String keySeparator;
@@ -29,7 +29,7 @@ final class PyJson {
      *                   accepts an int, meaning that many spaces)
      * @param separators null for Python's defaults: (", ", ": ") on one line, (",", ": ") when indenting
      */
-    PyJson(String indent, List<String> separators, boolean sortKeys, boolean ensureAscii) {
+    public PyJson(String indent, List<String> separators, boolean sortKeys, boolean ensureAscii) {
         this.indent = indent;
         if (separators != null) {
             this.itemSeparator = separators.get(0);
@@ -46,7 +46,7 @@ final class PyJson {
         return new PyJson(null, null, false, false).write(value);
     }
 
-    String write(Object value) {
+    public String write(Object value) {
         StringBuilder sb = new StringBuilder();
         append(sb, value, 0);
         return sb.toString();

@@ -1,6 +1,7 @@
 package dev.qlora4j.model.nn;
 
 import dev.qlora4j.model.config.ModelConfig;
+import dev.qlora4j.model.config.QuantizationConfig;
 import dev.qlora4j.model.config.Task;
 import dev.qlora4j.tensor.Autograd;
 import dev.qlora4j.tensor.BadInputException;
@@ -27,6 +28,7 @@ import java.util.Map;
  */
 public final class Transformer implements AutoCloseable {
     private final ModelConfig config;
+    private final QuantizationConfig quantization;
     private final SafetensorsCheckpoint checkpoint;
     private final Tensor embed, finalNorm;
     private final List<DecoderLayer> layers;
@@ -34,9 +36,10 @@ public final class Transformer implements AutoCloseable {
     private Rope.Table rope;
     private boolean gradientCheckpointing;
 
-    private Transformer(ModelConfig config, SafetensorsCheckpoint checkpoint, Tensor embed, List<DecoderLayer> layers,
-                        Tensor finalNorm, Linear head) {
+    private Transformer(ModelConfig config, QuantizationConfig quantization, SafetensorsCheckpoint checkpoint, Tensor embed,
+                        List<DecoderLayer> layers, Tensor finalNorm, Linear head) {
         this.config = config;
+        this.quantization = quantization;
         this.checkpoint = checkpoint;
         this.embed = embed;
         this.layers = layers;
@@ -54,17 +57,33 @@ public final class Transformer implements AutoCloseable {
      *                  otherwise weights are frozen views of the checkpoint
      */
     public static Transformer load(Path dir, boolean trainable) {
+        return load(dir, trainable, null);
+    }
+
+    /**
+     * Loads a model whose projections may be 4-bit: those a transformers/bitsandbytes checkpoint
+     * stores as NF4 (config.json's quantization_config is validated), and, with
+     * {@code quantizeOnLoad}, the float projections it selects (every decoder projection; the head
+     * only if its skip list says so), quantized exactly as bitsandbytes would. Embeddings, norms
+     * and skipped modules keep their precision.
+     *
+     * @param quantizeOnLoad null to load float weights as they are
+     */
+    public static Transformer load(Path dir, boolean trainable, QuantizationConfig quantizeOnLoad) {
+        if (trainable && quantizeOnLoad != null)
+            throw new IllegalArgumentException("quantize-on-load gives frozen 4-bit weights; it cannot be combined with full training");
         ModelConfig config = ModelConfig.load(dir);
+        QuantizationConfig stored = QuantizationConfig.load(config.file());
         SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir);
         try {
-            return build(config, ckpt, new WeightLoader(ckpt, trainable));
+            return build(config, quantizeOnLoad != null ? quantizeOnLoad : stored, ckpt, new WeightLoader(ckpt, trainable, quantizeOnLoad));
         } catch (RuntimeException e) {
             ckpt.close();
             throw e;
         }
     }
 
-    private static Transformer build(ModelConfig cfg, SafetensorsCheckpoint ckpt, WeightLoader w) {
+    private static Transformer build(ModelConfig cfg, QuantizationConfig quantization, SafetensorsCheckpoint ckpt, WeightLoader w) {
         int c = cfg.hiddenSize(), d = cfg.headDim(), ff = cfg.intermediateSize();
         int q = cfg.attention().numHeads() * d, kv = cfg.attention().numKeyValueHeads() * d;
         Tensor embed = w.matrix("model.embed_tokens.weight", cfg.vocabSize(), c);
@@ -73,13 +92,13 @@ public final class Transformer implements AutoCloseable {
             String p = "model.layers." + i + ".";
             Map<String, Linear> proj = new LinkedHashMap<>();
             boolean qkvBias = cfg.attention().qkvBias(), oBias = cfg.attention().outputBias(), mlpBias = cfg.mlpBias();
-            proj.put("self_attn.q_proj", dense(w, p + "self_attn.q_proj", q, c, qkvBias));
-            proj.put("self_attn.k_proj", dense(w, p + "self_attn.k_proj", kv, c, qkvBias));
-            proj.put("self_attn.v_proj", dense(w, p + "self_attn.v_proj", kv, c, qkvBias));
-            proj.put("self_attn.o_proj", dense(w, p + "self_attn.o_proj", c, q, oBias));
-            proj.put("mlp.gate_proj", dense(w, p + "mlp.gate_proj", ff, c, mlpBias));
-            proj.put("mlp.up_proj", dense(w, p + "mlp.up_proj", ff, c, mlpBias));
-            proj.put("mlp.down_proj", dense(w, p + "mlp.down_proj", c, ff, mlpBias));
+            proj.put("self_attn.q_proj", w.linear(p + "self_attn.q_proj", q, c, qkvBias));
+            proj.put("self_attn.k_proj", w.linear(p + "self_attn.k_proj", kv, c, qkvBias));
+            proj.put("self_attn.v_proj", w.linear(p + "self_attn.v_proj", kv, c, qkvBias));
+            proj.put("self_attn.o_proj", w.linear(p + "self_attn.o_proj", c, q, oBias));
+            proj.put("mlp.gate_proj", w.linear(p + "mlp.gate_proj", ff, c, mlpBias));
+            proj.put("mlp.up_proj", w.linear(p + "mlp.up_proj", ff, c, mlpBias));
+            proj.put("mlp.down_proj", w.linear(p + "mlp.down_proj", c, ff, mlpBias));
             boolean sandwich = cfg.sandwichNorms();
             layers.add(new DecoderLayer(i, cfg, proj, w.vector(p + "input_layernorm.weight", c),
                     w.vector(p + "post_attention_layernorm.weight", c),
@@ -89,19 +108,20 @@ public final class Transformer implements AutoCloseable {
         Tensor norm = w.vector("model.norm.weight", c);
         Linear head;
         if (cfg.task() == Task.SEQUENCE_CLASSIFICATION) {
-            head = new DenseLinear(w.matrix("score.weight", cfg.classification().numLabels(), c), null);
+            head = w.linear("score", cfg.classification().numLabels(), c, false);
         } else {
-            head = new DenseLinear(cfg.tieWordEmbeddings() ? embed : w.matrix("lm_head.weight", cfg.vocabSize(), c), null);
+            head = cfg.tieWordEmbeddings() ? new DenseLinear(embed, null) : w.linear("lm_head", cfg.vocabSize(), c, false);
         }
-        return new Transformer(cfg, ckpt, embed, layers, norm, head);
-    }
-
-    private static Linear dense(WeightLoader w, String name, int out, int in, boolean bias) {
-        return new DenseLinear(w.matrix(name + ".weight", out, in), bias ? w.vector(name + ".bias", out) : null);
+        return new Transformer(cfg, quantization, ckpt, embed, layers, norm, head);
     }
 
     public ModelConfig config() {
         return config;
+    }
+
+    /** The 4-bit quantization in effect (quantize-on-load, else config.json's), or null for none. */
+    public QuantizationConfig quantization() {
+        return quantization;
     }
 
     public List<DecoderLayer> layers() {

@@ -81,7 +81,7 @@ public final class Gemm {
         else Parallel.range(batch, (int) Math.max(1, PARALLEL_MIN / work), body);
     }
 
-    private static void run(int m, int n, int k, float alpha, float[] a, int aOff, int lda, boolean transA, BSource b,
+    static void run(int m, int n, int k, float alpha, float[] a, int aOff, int lda, boolean transA, BSource b,
                             float beta, float[] c, int cOff, int ldc) {
         if (m <= 0 || n <= 0) return;
         if (k <= 0 || alpha == 0f) {

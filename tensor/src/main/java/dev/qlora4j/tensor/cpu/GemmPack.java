@@ -49,7 +49,7 @@ final class GemmPack {
     }
 
     /** Where the elements of the B operand come from; packs one sliver at a time. */
-    sealed interface BSource permits ArrayB, SegmentB {
+    sealed interface BSource permits ArrayB, SegmentB, Nf4B {
         /** B rows [p0, p0+kc) × columns [j0, j0+nr), nr ≤ NR, into dst[d + p·NR + j]; columns nr..NR zero. */
         void pack(int p0, int kc, int j0, int nr, float[] dst, int d);
 
