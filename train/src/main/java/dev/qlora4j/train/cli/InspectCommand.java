@@ -3,6 +3,8 @@ package dev.qlora4j.train.cli;
 import dev.qlora4j.model.config.ModelConfig;
 import dev.qlora4j.tensor.io.SafetensorsCheckpoint;
 import dev.qlora4j.tensor.io.TensorInfo;
+import dev.qlora4j.tensor.quant.Nf4StateDict;
+import dev.qlora4j.tensor.quant.Nf4Weight;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -35,6 +37,21 @@ final class InspectCommand implements Main.Command {
         return Set.of();
     }
 
+    /**
+     * Model parameters a tensor stands for: its elements, except in a bitsandbytes 4-bit
+     * checkpoint, where a packed `weight` stands for the [out, in] its quant_state names and the
+     * tensors beside it (absmax, code maps, the quant_state JSON) for none.
+     */
+    private static long parameters(SafetensorsCheckpoint ckpt, String name, TensorInfo info) {
+        int dot = name.indexOf(".weight.");
+        if (dot >= 0 && Nf4StateDict.isQuantized(ckpt, name.substring(0, dot + ".weight".length()))) return 0;
+        if (name.endsWith(".weight") && Nf4StateDict.isQuantized(ckpt, name)) {
+            Nf4Weight w = Nf4StateDict.read(ckpt, name);
+            return (long) w.rows() * w.cols();
+        }
+        return info.numel();
+    }
+
     @Override
     public Object run(Args args, PrintStream out) throws Exception {
         if (args.positional().size() != 1) throw new UserError("inspect takes one path: a model folder or a .safetensors file");
@@ -50,7 +67,7 @@ final class InspectCommand implements Main.Command {
                 t.put("dtype", info.fileDtype().name());
                 t.put("shape", info.shape());
                 tensors.add(t);
-                parameters += info.numel();
+                parameters += parameters(ckpt, name, info);
                 out.printf("%-60s %-5s %s%n", name, info.fileDtype().name(), Arrays.toString(info.shape()));
             }
         }

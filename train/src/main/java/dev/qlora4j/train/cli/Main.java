@@ -48,6 +48,7 @@ public final class Main {
             "generate", new GenerateCommand(),
             "inspect", new InspectCommand(),
             "merge", new MergeCommand(),
+            "quantize", new QuantizeCommand(),
             "tokenize", new TokenizeCommand()));
 
     public static void main(String[] args) {
