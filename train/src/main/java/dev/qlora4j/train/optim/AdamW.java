@@ -9,7 +9,7 @@ import java.util.List;
  * moments, eps added to the corrected root of the second moment). Moments are fp32 and live
  * beside each parameter; parameters must be dense F32 tensors.
  */
-public final class AdamW {
+public final class AdamW implements Optimizer {
     private final List<Tensor> params;
     private final float[][] m, v;
     private final float beta1, beta2, eps, weightDecay;
@@ -31,7 +31,7 @@ public final class AdamW {
         }
     }
 
-    /** One update with learning rate {@code lr}; parameters without a gradient are skipped. */
+    @Override
     public void step(float lr) {
         step++;
         double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
@@ -53,11 +53,20 @@ public final class AdamW {
         }
     }
 
+    @Override
     public void zeroGrad() {
         for (Tensor p : params) p.zeroGrad();
     }
 
+    @Override
     public int stepCount() {
         return step;
+    }
+
+    @Override
+    public long stateBytes() {
+        long n = 0;
+        for (float[] a : m) n += 8L * a.length;
+        return n;
     }
 }

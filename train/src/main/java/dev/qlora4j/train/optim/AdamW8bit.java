@@ -1,0 +1,137 @@
+package dev.qlora4j.train.optim;
+
+import dev.qlora4j.tensor.Tensor;
+import dev.qlora4j.tensor.cpu.Parallel;
+import dev.qlora4j.tensor.quant.DynamicMap;
+
+import java.util.List;
+
+/**
+ * bitsandbytes' AdamW8bit ({@code adamw_8bit}, {@code paged_adamw_8bit}): the two moments are
+ * stored as 8-bit codes in blocks of 256 with one fp32 absmax per block — the first moment on
+ * the signed dynamic map, the second on the unsigned one — so the state takes ~2 bytes a
+ * parameter instead of 8. Each step dequantizes a block, updates it in fp32, updates the
+ * parameter from the fp32 moments, then requantizes with the block's new absmax. Tensors under
+ * 4096 elements keep fp32 moments ({@code min_8bit_size}). The update is bitsandbytes' kernel:
+ * {@code p += −lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε·√(1−β₂ᵗ))}, then {@code p *= 1 − lr·wd}
+ * (decay after the step, unlike torch's AdamW); elements whose gradient is NaN or ±Inf are skipped.
+ */
+public final class AdamW8bit implements Optimizer {
+    static final int BLOCK = 256, MIN_8BIT_SIZE = 4096;
+    private static final float[] SIGNED = DynamicMap.values(), UNSIGNED = DynamicMap.unsignedValues();
+
+    /** The moments of one parameter: 8-bit codes with block scales, or plain fp32 for small tensors. */
+    private static final class State {
+        final byte[] q1, q2;
+        final float[] absmax1, absmax2;
+        final float[] m, v;
+
+        State(int n, int min8bitSize) {
+            if (n >= min8bitSize) {
+                int blocks = (n + BLOCK - 1) / BLOCK;
+                q1 = new byte[n];
+                q2 = new byte[n];
+                java.util.Arrays.fill(q1, (byte) DynamicMap.code(0f));
+                absmax1 = new float[blocks];
+                absmax2 = new float[blocks];
+                m = v = null;
+            } else {
+                q1 = q2 = null;
+                absmax1 = absmax2 = null;
+                m = new float[n];
+                v = new float[n];
+            }
+        }
+    }
+
+    private final List<Tensor> params;
+    private final State[] states;
+    private final float beta1, beta2, eps, weightDecay;
+    private int step;
+
+    public AdamW8bit(List<Tensor> params, float beta1, float beta2, float eps, float weightDecay) {
+        this(params, beta1, beta2, eps, weightDecay, MIN_8BIT_SIZE);
+    }
+
+    /** @param min8bitSize tensors with fewer elements keep fp32 moments (bitsandbytes' min_8bit_size, 4096) */
+    public AdamW8bit(List<Tensor> params, float beta1, float beta2, float eps, float weightDecay, int min8bitSize) {
+        this.params = List.copyOf(params);
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        states = new State[params.size()];
+        for (int i = 0; i < params.size(); i++) {
+            Tensor p = params.get(i);
+            if (!p.isDenseF32()) throw new IllegalArgumentException("AdamW8bit parameter must be dense F32: " + p);
+            states[i] = new State(Math.toIntExact(p.numel()), min8bitSize);
+        }
+    }
+
+    @Override
+    public void step(float lr) {
+        step++;
+        float correction1 = (float) (1 - Math.pow(beta1, step)), correction2 = (float) Math.sqrt(1 - Math.pow(beta2, step));
+        float stepSize = -lr * correction2 / correction1, epsTerm = correction2 * eps, decay = 1 - lr * weightDecay;
+        for (int i = 0; i < params.size(); i++) {
+            Tensor p = params.get(i);
+            if (p.grad() == null) continue;
+            float[] w = p.array(), g = p.grad().contiguous().toFloatArray();
+            int off = p.arrayOffset(), n = g.length;
+            State s = states[i];
+            Parallel.range((n + BLOCK - 1) / BLOCK, 16, (from, to) -> {
+                float[] m = new float[BLOCK], v = new float[BLOCK];
+                for (int b = from; b < to; b++) {
+                    int start = b * BLOCK, len = Math.min(BLOCK, n - start);
+                    float max1 = 0, max2 = 0;
+                    for (int j = 0; j < len; j++) {
+                        int e = start + j;
+                        float m0 = s.m != null ? s.m[e] : SIGNED[s.q1[e] & 0xff] * s.absmax1[b];
+                        float v0 = s.v != null ? s.v[e] : UNSIGNED[s.q2[e] & 0xff] * s.absmax2[b];
+                        float gj = g[e];
+                        if (Float.isFinite(gj)) {
+                            m0 = m0 * beta1 + (1 - beta1) * gj;
+                            v0 = v0 * beta2 + (1 - beta2) * gj * gj;
+                            float updated = w[off + e] + stepSize * (m0 / ((float) Math.sqrt(v0) + epsTerm));
+                            w[off + e] = weightDecay > 0 ? updated * decay : updated;
+                        }
+                        m[j] = m0;
+                        v[j] = v0;
+                        max1 = Math.max(max1, Math.abs(m0));
+                        max2 = Math.max(max2, Math.abs(v0));
+                    }
+                    if (s.m != null) {
+                        System.arraycopy(m, 0, s.m, start, len);
+                        System.arraycopy(v, 0, s.v, start, len);
+                        continue;
+                    }
+                    s.absmax1[b] = max1;
+                    s.absmax2[b] = max2;
+                    float r1 = max1 > 0 ? 1 / max1 : 0, r2 = max2 > 0 ? 1 / max2 : 0;
+                    for (int j = 0; j < len; j++) {
+                        s.q1[start + j] = (byte) DynamicMap.code(m[j] * r1);
+                        s.q2[start + j] = (byte) DynamicMap.unsignedCode(v[j] * r2);
+                    }
+                }
+            });
+        }
+    }
+
+    @Override
+    public void zeroGrad() {
+        for (Tensor p : params) p.zeroGrad();
+    }
+
+    @Override
+    public int stepCount() {
+        return step;
+    }
+
+    @Override
+    public long stateBytes() {
+        long n = 0;
+        for (State s : states)
+            n += s.m != null ? 8L * s.m.length : 2L * s.q1.length + 8L * s.absmax1.length;
+        return n;
+    }
+}
