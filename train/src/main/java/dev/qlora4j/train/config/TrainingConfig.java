@@ -1,0 +1,44 @@
+package dev.qlora4j.train.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.List;
+
+/**
+ * A training run's settings, named as Hugging Face TrainingArguments (and PEFT's LoraConfig,
+ * bitsandbytes' BitsAndBytesConfig under {@code lora} / {@code quantization}); defaults are
+ * TrainingArguments' own. Built by {@link TrainingConfigParser}, which checks every key and value.
+ *
+ * @param lora         the {@code lora} block as given (PEFT LoraConfig names), or null for full fine-tuning
+ * @param quantization the {@code quantization} block (BitsAndBytesConfig names), or null
+ * @param monitor      the {@code monitor} block (thresholds of the stability monitor), or null for defaults
+ * @param resolved     every key with its final value, as saved in training_config.json
+ */
+public record TrainingConfig(
+        String modelNameOrPath, String outputDir, String trainFile, String evalFile, Double validationSplit,
+        Integer maxEvalSamples, int maxLength, String task, String dataFormat, boolean trainOnResponsesOnly,
+        boolean shuffle, double fraction, Integer fold, Integer numFolds,
+        int perDeviceTrainBatchSize, int perDeviceEvalBatchSize, int gradientAccumulationSteps,
+        double numTrainEpochs, long maxSteps,
+        double learningRate, double weightDecay, double adamBeta1, double adamBeta2, double adamEpsilon, String optim,
+        String lrSchedulerType, double warmupRatio, double warmupSteps, double maxGradNorm,
+        int loggingSteps, boolean loggingFirstStep, String evalStrategy, int evalSteps, String saveStrategy, int saveSteps,
+        Integer saveTotalLimit, boolean loadBestModelAtEnd, String metricForBestModel, boolean greaterIsBetter,
+        boolean gradientCheckpointing, boolean bf16, long seed, String resumeFromCheckpoint, List<String> reportTo,
+        String adapterNameOrPath, String device, ObjectNode lora, ObjectNode quantization, ObjectNode monitor,
+        ObjectNode resolved) {
+
+    public boolean evaluates() {
+        return !evalStrategy.equals("no");
+    }
+
+    public boolean reportsTo(String integration) {
+        return reportTo.contains(integration) || reportTo.contains("all");
+    }
+
+    /** A nested block, or an empty object. */
+    public static JsonNode orEmpty(JsonNode n) {
+        return n == null ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode() : n;
+    }
+}

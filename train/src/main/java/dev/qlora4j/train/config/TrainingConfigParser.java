@@ -1,0 +1,310 @@
+package dev.qlora4j.train.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qlora4j.tensor.BadInputException;
+import dev.qlora4j.train.trainer.LrSchedule;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Reads a training config (JSON; keys are TrainingArguments / LoraConfig / BitsAndBytesConfig
+ * names) and {@code --set key=value} overrides, and checks it whole: every unknown key and every
+ * bad value is collected, and one error lists them all.
+ */
+public final class TrainingConfigParser {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** HF keys accepted for compatibility that change nothing here (with the values that make sense). */
+    private static final Set<String> INERT = Set.of("overwrite_output_dir", "do_train", "do_eval", "remove_unused_columns",
+            "dataloader_num_workers", "run_name", "disable_tqdm", "logging_dir", "logging_strategy", "push_to_hub", "fp16",
+            "tf32", "group_by_length", "ddp_find_unused_parameters", "label_names", "dataloader_pin_memory", "save_safetensors");
+
+    private final ObjectNode root;
+    private final String where;
+    private final Set<String> used = new LinkedHashSet<>();
+    private final List<String> errors = new ArrayList<>();
+
+    private TrainingConfigParser(ObjectNode root, String where) {
+        this.root = root;
+        this.where = where;
+    }
+
+    /** Reads {@code file} and applies {@code overrides} ("key=value", value as JSON when it parses, else a string). */
+    public static TrainingConfig load(Path file, List<String> overrides) {
+        if (!Files.isRegularFile(file)) throw BadInputException.at(file.toString(), "config file not found");
+        JsonNode node;
+        try {
+            node = JSON.readTree(Files.readString(file));
+        } catch (JsonProcessingException e) {
+            throw BadInputException.at(file.toString(), "not valid JSON at line " + e.getLocation().getLineNr());
+        } catch (IOException e) {
+            throw BadInputException.at(file.toString(), "cannot read: " + e.getMessage());
+        }
+        if (node == null || !node.isObject()) throw BadInputException.at(file.toString(), "the config must be a JSON object");
+        ObjectNode root = (ObjectNode) node;
+        for (String o : overrides) applyOverride(root, o);
+        return parse(root, file.toString());
+    }
+
+    /** "a.b=value": sets root.a.b, creating objects on the way. */
+    static void applyOverride(ObjectNode root, String override) {
+        int eq = override.indexOf('=');
+        if (eq <= 0) throw BadInputException.at("--set " + override, "expected key=value");
+        String[] path = override.substring(0, eq).trim().split("\\.");
+        String raw = override.substring(eq + 1);
+        JsonNode value;
+        try {
+            value = JSON.readTree(raw);
+            if (value == null || value.isMissingNode()) value = JsonNodeFactory.instance.textNode(raw);
+        } catch (JsonProcessingException e) {
+            value = JsonNodeFactory.instance.textNode(raw);
+        }
+        ObjectNode at = root;
+        for (int i = 0; i < path.length - 1; i++) {
+            JsonNode next = at.get(path[i]);
+            if (next == null || !next.isObject()) next = at.putObject(path[i]);
+            at = (ObjectNode) next;
+        }
+        at.set(path[path.length - 1], value);
+    }
+
+    public static TrainingConfig parse(ObjectNode root, String where) {
+        return new TrainingConfigParser(root.deepCopy(), where).build();
+    }
+
+    private TrainingConfig build() {
+        String model = string("model_name_or_path", null), out = string("output_dir", null), train = string("train_file", null);
+        if (model == null) errors.add("missing \"model_name_or_path\"");
+        if (out == null) errors.add("missing \"output_dir\"");
+        if (train == null) errors.add("missing \"train_file\"");
+        String evalFile = string("eval_file", null);
+        Double split = optNumber("validation_split", 0, false, 1, false);
+        Integer maxEval = optInt("max_eval_samples", 1);
+        int maxLength = integer("max_length", 1024, 2);
+        String task = choice("task", null, "causal_lm", "sequence_classification");
+        String dataFormat = choice("data_format", "auto", "auto", "messages", "text", "prompt_completion", "preference_pair");
+        boolean responsesOnly = bool("train_on_responses_only", false);
+        boolean shuffle = bool("shuffle", true);
+        double fraction = number("fraction", 1.0, 0, false, 1, true);
+        Integer fold = optInt("fold", 0), folds = optInt("num_folds", 2);
+        if ((fold == null) != (folds == null)) errors.add("\"fold\" and \"num_folds\" go together");
+        else if (fold != null && fold >= folds) errors.add("\"fold\" must be below \"num_folds\" (" + fold + " ≥ " + folds + ")");
+        if (split != null && evalFile != null) errors.add("give \"eval_file\" or \"validation_split\", not both");
+        if (fold != null && (evalFile != null || split != null)) errors.add("\"fold\" holds out its own eval rows: drop \"eval_file\"/\"validation_split\"");
+
+        int trainBatch = integer("per_device_train_batch_size", 8, 1), evalBatch = integer("per_device_eval_batch_size", 8, 1);
+        int accum = integer("gradient_accumulation_steps", 1, 1);
+        double epochs = nonNegative("num_train_epochs", 3.0);
+        long maxSteps = integer("max_steps", -1, -1);
+        double lr = nonNegative("learning_rate", 5e-5);
+        double wd = nonNegative("weight_decay", 0);
+        double b1 = number("adam_beta1", 0.9, 0, true, 1, false), b2 = number("adam_beta2", 0.999, 0, true, 1, false);
+        double eps = nonNegative("adam_epsilon", 1e-8);
+        String optim = choice("optim", "adamw_torch", "adamw_torch", "adamw_torch_fused", "adamw_hf", "adamw_8bit",
+                "paged_adamw_8bit", "adamw_bnb_8bit");
+        String sched = string("lr_scheduler_type", "linear");
+        if (LrSchedule.of(sched) == null) errors.add("\"lr_scheduler_type\" must be one of linear, cosine, constant, constant_with_warmup (got \"" + sched + "\")");
+        double warmupRatio = number("warmup_ratio", 0, 0, true, 1, true);
+        double warmupSteps = nonNegative("warmup_steps", 0);
+        double clip = nonNegative("max_grad_norm", 1.0);
+        int logging = integer("logging_steps", 500, 1);
+        boolean firstStep = bool("logging_first_step", false);
+        if (root.has("evaluation_strategy") && root.has("eval_strategy")) errors.add("give \"eval_strategy\" or its old name \"evaluation_strategy\", not both");
+        String evalStrategy = root.has("evaluation_strategy") ? choice("evaluation_strategy", "no", "no", "steps", "epoch")
+                : choice("eval_strategy", "no", "no", "steps", "epoch");
+        int evalSteps = integer("eval_steps", logging, 1);
+        String saveStrategy = choice("save_strategy", "steps", "no", "steps", "epoch", "best");
+        int saveSteps = integer("save_steps", 500, 1);
+        Integer limit = optInt("save_total_limit", 1);
+        boolean loadBest = bool("load_best_model_at_end", false);
+        String metric = choice("metric_for_best_model", "loss", "loss", "eval_loss", "perplexity", "eval_perplexity",
+                "accuracy", "eval_accuracy", "log_loss", "eval_log_loss");
+        metric = metric.startsWith("eval_") ? metric.substring(5) : metric;
+        boolean greater = bool("greater_is_better", metric.equals("accuracy"));
+        if (loadBest && evalStrategy.equals("no")) errors.add("\"load_best_model_at_end\" needs evaluation (\"eval_strategy\": \"steps\" or \"epoch\")");
+        if (loadBest && !saveStrategy.equals(evalStrategy) && !saveStrategy.equals("best"))
+            errors.add("\"load_best_model_at_end\" needs \"save_strategy\" equal to \"eval_strategy\" (as in HF)");
+        else if (loadBest && saveStrategy.equals("steps") && saveSteps % evalSteps != 0)
+            errors.add("\"save_steps\" must be a multiple of \"eval_steps\" with \"load_best_model_at_end\" (as in HF)");
+        boolean ckpt = bool("gradient_checkpointing", false), bf16 = bool("bf16", false);
+        long seed = integer("seed", 42, Integer.MIN_VALUE);
+        String resume = resumeFrom();
+        List<String> reportTo = reportTo();
+        String adapter = string("adapter_name_or_path", null);
+        String device = choice("device", "cpu", "cpu", "cuda");
+        ObjectNode lora = object("lora"), quant = object("quantization"), monitor = object("monitor");
+        if (adapter != null && lora != null) errors.add("give \"lora\" (new adapter) or \"adapter_name_or_path\" (existing one), not both");
+        inert();
+        List<String> unknown = new ArrayList<>();
+        root.fieldNames().forEachRemaining(k -> {
+            if (!used.contains(k)) unknown.add(k);
+        });
+        if (!unknown.isEmpty()) errors.addFirst("unknown key" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown));
+        if (!errors.isEmpty()) throw BadInputException.at(where, String.join("; ", errors));
+        ObjectNode resolved = resolved(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
+                fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, warmupRatio,
+                warmupSteps, clip, logging, firstStep, evalStrategy, evalSteps, saveStrategy, saveSteps, limit, loadBest, metric, greater,
+                ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor);
+        return new TrainingConfig(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
+                fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, warmupRatio,
+                warmupSteps, clip, logging, firstStep, evalStrategy, evalSteps, saveStrategy, saveSteps, limit, loadBest, metric, greater,
+                ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor, resolved);
+    }
+
+    private ObjectNode resolved(Object... values) {
+        String[] names = {"model_name_or_path", "output_dir", "train_file", "eval_file", "validation_split", "max_eval_samples",
+                "max_length", "task", "data_format", "train_on_responses_only", "shuffle", "fraction", "fold", "num_folds",
+                "per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps", "num_train_epochs",
+                "max_steps", "learning_rate", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon", "optim",
+                "lr_scheduler_type", "warmup_ratio", "warmup_steps", "max_grad_norm", "logging_steps", "logging_first_step",
+                "eval_strategy", "eval_steps", "save_strategy", "save_steps", "save_total_limit", "load_best_model_at_end",
+                "metric_for_best_model", "greater_is_better", "gradient_checkpointing", "bf16", "seed", "resume_from_checkpoint",
+                "report_to", "adapter_name_or_path", "device", "lora", "quantization", "monitor"};
+        ObjectNode n = JSON.createObjectNode();
+        for (int i = 0; i < names.length; i++) n.set(names[i], JSON.valueToTree(values[i]));
+        return n;
+    }
+
+    // ---- typed readers: each marks its key used and records an error instead of throwing ----
+
+    private JsonNode take(String key) {
+        used.add(key);
+        JsonNode v = root.get(key);
+        return v == null || v.isNull() ? null : v;
+    }
+
+    private String string(String key, String dflt) {
+        JsonNode v = take(key);
+        if (v == null) return dflt;
+        if (!v.isTextual()) {
+            errors.add("\"" + key + "\" must be a string");
+            return dflt;
+        }
+        return v.asText();
+    }
+
+    private String choice(String key, String dflt, String... allowed) {
+        String v = string(key, dflt);
+        if (v == null || List.of(allowed).contains(v)) return v;
+        errors.add("\"" + key + "\" must be one of " + String.join(", ", allowed) + " (got \"" + v + "\")");
+        return dflt;
+    }
+
+    private boolean bool(String key, boolean dflt) {
+        JsonNode v = take(key);
+        if (v == null) return dflt;
+        if (!v.isBoolean()) {
+            errors.add("\"" + key + "\" must be true or false");
+            return dflt;
+        }
+        return v.asBoolean();
+    }
+
+    private long integer(String key, long dflt, long min) {
+        JsonNode v = take(key);
+        if (v == null) return dflt;
+        if (!v.canConvertToLong() || !(v.isIntegralNumber() || v.isNumber() && v.asDouble() == Math.rint(v.asDouble()))) {
+            errors.add("\"" + key + "\" must be an integer");
+            return dflt;
+        }
+        if (v.asLong() < min) {
+            errors.add("\"" + key + "\" must be at least " + min + " (got " + v.asLong() + ")");
+            return dflt;
+        }
+        return v.asLong();
+    }
+
+    private int integer(String key, int dflt, int min) {
+        long v = integer(key, (long) dflt, (long) min);
+        if (v > Integer.MAX_VALUE) {
+            errors.add("\"" + key + "\" is too large");
+            return dflt;
+        }
+        return (int) v;
+    }
+
+    private Integer optInt(String key, int min) {
+        if (take(key) == null) return null;
+        return integer(key, min, min);
+    }
+
+    /** A number in the range from min to max; the flags say whether each end is allowed. */
+    private double number(String key, double dflt, double min, boolean minIn, double max, boolean maxIn) {
+        JsonNode v = take(key);
+        if (v == null) return dflt;
+        if (!v.isNumber()) {
+            errors.add("\"" + key + "\" must be a number");
+            return dflt;
+        }
+        double d = v.asDouble();
+        boolean ok = (minIn ? d >= min : d > min) && (maxIn ? d <= max : d < max);
+        if (!ok) {
+            errors.add("\"" + key + "\" must be in " + (minIn ? "[" : "(") + min + ", " + (max == Double.MAX_VALUE ? "∞" : max)
+                    + (maxIn ? "]" : ")") + " (got " + d + ")");
+            return dflt;
+        }
+        return d;
+    }
+
+    private double nonNegative(String key, double dflt) {
+        return number(key, dflt, 0, true, Double.MAX_VALUE, true);
+    }
+
+    private Double optNumber(String key, double min, boolean minIn, double max, boolean maxIn) {
+        if (take(key) == null) return null;
+        double d = number(key, Double.NaN, min, minIn, max, maxIn);
+        return Double.isNaN(d) ? null : d;
+    }
+
+    private ObjectNode object(String key) {
+        JsonNode v = take(key);
+        if (v == null) return null;
+        if (!v.isObject()) {
+            errors.add("\"" + key + "\" must be an object");
+            return null;
+        }
+        return (ObjectNode) v;
+    }
+
+    /** true = the latest checkpoint in output_dir, a string = that checkpoint folder, false/null = none. */
+    private String resumeFrom() {
+        JsonNode v = take("resume_from_checkpoint");
+        if (v == null || v.isBoolean() && !v.asBoolean()) return null;
+        if (v.isBoolean()) return "latest";
+        if (v.isTextual()) return v.asText();
+        errors.add("\"resume_from_checkpoint\" must be true, false or a checkpoint folder");
+        return null;
+    }
+
+    private List<String> reportTo() {
+        JsonNode v = take("report_to");
+        if (v == null) return List.of("tensorboard");
+        List<String> names = new ArrayList<>();
+        if (v.isTextual()) names.add(v.asText());
+        else if (v.isArray()) v.forEach(x -> names.add(x.asText()));
+        else errors.add("\"report_to\" must be a string or a list");
+        for (String n : names)
+            if (!List.of("none", "all", "tensorboard").contains(n)) errors.add("\"report_to\": only \"tensorboard\" (or \"none\", \"all\") is available here (got \"" + n + "\")");
+        return names.contains("none") ? List.of() : names;
+    }
+
+    private void inert() {
+        for (String key : INERT) {
+            JsonNode v = take(key);
+            if (v == null) continue;
+            if ((key.equals("fp16") || key.equals("push_to_hub") || key.equals("group_by_length")) && v.asBoolean())
+                errors.add("\"" + key + "\": true is not supported here");
+            if (key.equals("logging_strategy") && !v.asText().equals("steps")) errors.add("\"logging_strategy\" must be \"steps\"");
+        }
+    }
+}
