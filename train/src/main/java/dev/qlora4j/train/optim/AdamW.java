@@ -64,6 +64,25 @@ public final class AdamW implements Optimizer {
     }
 
     @Override
+    public java.util.Map<String, Tensor> stateDict() {
+        java.util.Map<String, Tensor> sd = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < m.length; i++) {
+            sd.put(i + ".exp_avg", Tensor.of(m[i].clone(), m[i].length));
+            sd.put(i + ".exp_avg_sq", Tensor.of(v[i].clone(), v[i].length));
+        }
+        return sd;
+    }
+
+    @Override
+    public void loadStateDict(java.util.Map<String, Tensor> state, int step) {
+        for (int i = 0; i < m.length; i++) {
+            OptimizerState.copy(state, i + ".exp_avg", m[i]);
+            OptimizerState.copy(state, i + ".exp_avg_sq", v[i]);
+        }
+        this.step = step;
+    }
+
+    @Override
     public long stateBytes() {
         long n = 0;
         for (float[] a : m) n += 8L * a.length;

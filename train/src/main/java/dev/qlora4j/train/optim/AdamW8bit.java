@@ -128,6 +128,41 @@ public final class AdamW8bit implements Optimizer {
     }
 
     @Override
+    public java.util.Map<String, Tensor> stateDict() {
+        java.util.Map<String, Tensor> sd = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < states.length; i++) {
+            State s = states[i];
+            if (s.m != null) {
+                sd.put(i + ".exp_avg", Tensor.of(s.m.clone(), s.m.length));
+                sd.put(i + ".exp_avg_sq", Tensor.of(s.v.clone(), s.v.length));
+            } else {
+                sd.put(i + ".state1", OptimizerState.bytes(s.q1));
+                sd.put(i + ".state2", OptimizerState.bytes(s.q2));
+                sd.put(i + ".absmax1", Tensor.of(s.absmax1.clone(), s.absmax1.length));
+                sd.put(i + ".absmax2", Tensor.of(s.absmax2.clone(), s.absmax2.length));
+            }
+        }
+        return sd;
+    }
+
+    @Override
+    public void loadStateDict(java.util.Map<String, Tensor> state, int step) {
+        for (int i = 0; i < states.length; i++) {
+            State s = states[i];
+            if (s.m != null) {
+                OptimizerState.copy(state, i + ".exp_avg", s.m);
+                OptimizerState.copy(state, i + ".exp_avg_sq", s.v);
+            } else {
+                OptimizerState.copyBytes(state, i + ".state1", s.q1);
+                OptimizerState.copyBytes(state, i + ".state2", s.q2);
+                OptimizerState.copy(state, i + ".absmax1", s.absmax1);
+                OptimizerState.copy(state, i + ".absmax2", s.absmax2);
+            }
+        }
+        this.step = step;
+    }
+
+    @Override
     public long stateBytes() {
         long n = 0;
         for (State s : states)

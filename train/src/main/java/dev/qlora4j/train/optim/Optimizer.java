@@ -12,4 +12,10 @@ public interface Optimizer {
 
     /** Bytes the optimizer state takes (moments, scales). */
     long stateBytes();
+
+    /** The whole state as named tensors (for a checkpoint), parameter i's entries prefixed "i.". */
+    java.util.Map<String, dev.qlora4j.tensor.Tensor> stateDict();
+
+    /** Restores {@link #stateDict} output of an optimizer over the same parameters. */
+    void loadStateDict(java.util.Map<String, dev.qlora4j.tensor.Tensor> state, int step);
 }
