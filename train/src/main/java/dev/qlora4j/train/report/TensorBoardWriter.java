@@ -38,6 +38,7 @@ public final class TensorBoardWriter implements Closeable {
     private final InstantSource clock;
     private final OutputStream stream;
     private final TfRecordWriter records;
+    private boolean closed;
 
     /** Creates {@code logDir} if needed and a new event file in it; the header record is flushed at once. */
     public TensorBoardWriter(Path logDir) throws IOException {
@@ -74,23 +75,33 @@ public final class TensorBoardWriter implements Closeable {
 
     /** One event with one value: what PyTorch's {@code add_scalar(tag, value, step)} writes. */
     public synchronized void scalar(String tag, double value, long step) throws IOException {
+        ensureOpen();
         records.write(event(clock.instant(), step).messageField(5, summary(Map.of(tag, value))).toByteArray());
     }
 
     /** One event holding every value, in the map's iteration order; an empty map writes nothing. */
     public synchronized void scalars(Map<String, ? extends Number> values, long step) throws IOException {
+        ensureOpen();
         if (values.isEmpty()) return;
         records.write(event(clock.instant(), step).messageField(5, summary(values)).toByteArray());
     }
 
     /** Hands buffered records to the file, so that a running TensorBoard sees them. */
     public synchronized void flush() throws IOException {
+        ensureOpen();
         stream.flush();
     }
 
+    /** Flushes and closes the file; closing again does nothing. */
     @Override
     public synchronized void close() throws IOException {
+        if (closed) return;
+        closed = true;
         stream.close();
+    }
+
+    private void ensureOpen() throws IOException {
+        if (closed) throw new IOException("TensorBoard event file already closed (" + file + ")");
     }
 
     private static ProtoEncoder event(Instant time, long step) {
