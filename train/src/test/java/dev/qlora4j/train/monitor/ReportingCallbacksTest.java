@@ -1,5 +1,6 @@
 package dev.qlora4j.train.monitor;
 
+import dev.qlora4j.train.report.EventFileReader;
 import dev.qlora4j.train.report.LossPlot;
 import dev.qlora4j.train.report.MemoryMonitor;
 import dev.qlora4j.train.report.TensorBoardWriter;
@@ -9,9 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -108,56 +106,7 @@ class ReportingCallbacksTest {
         }
     }
 
-    /** Summary.Value tags of every record (framing and protobuf walked by hand; TensorBoardWriterTest checks them fully). */
     private static List<String> tags(byte[] file) {
-        List<String> tags = new ArrayList<>();
-        ByteBuffer in = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
-        while (in.remaining() >= 12) {
-            int length = (int) in.getLong();
-            in.getInt();
-            byte[] event = new byte[length];
-            in.get(event);
-            in.getInt();
-            byte[] summary = field(event, 5);
-            if (summary == null) continue;
-            int[] pos = {0};
-            while (pos[0] < summary.length) {
-                long key = varint(summary, pos);
-                int len = (int) varint(summary, pos);
-                byte[] value = java.util.Arrays.copyOfRange(summary, pos[0], pos[0] + len);
-                pos[0] += len;
-                if (key >>> 3 == 1) tags.add(new String(field(value, 1), StandardCharsets.UTF_8));
-            }
-        }
-        return tags;
-    }
-
-    /** The first length-delimited field {@code number} of a message; skips other wire types. */
-    private static byte[] field(byte[] message, int number) {
-        int[] pos = {0};
-        while (pos[0] < message.length) {
-            long key = varint(message, pos);
-            switch ((int) (key & 7)) {
-                case 0 -> varint(message, pos);
-                case 1 -> pos[0] += 8;
-                case 5 -> pos[0] += 4;
-                case 2 -> {
-                    int len = (int) varint(message, pos);
-                    if (key >>> 3 == number) return java.util.Arrays.copyOfRange(message, pos[0], pos[0] + len);
-                    pos[0] += len;
-                }
-                default -> throw new AssertionError("wire type " + (key & 7));
-            }
-        }
-        return null;
-    }
-
-    private static long varint(byte[] b, int[] pos) {
-        long v = 0;
-        for (int shift = 0; ; shift += 7) {
-            int by = b[pos[0]++] & 0xFF;
-            v |= (long) (by & 0x7F) << shift;
-            if ((by & 0x80) == 0) return v;
-        }
+        return EventFileReader.read(file).stream().flatMap(e -> e.values().stream()).map(EventFileReader.Value::tag).toList();
     }
 }

@@ -14,15 +14,15 @@ import java.util.zip.CRC32C;
  * TFRecord framing with both checksums verified, a generic protobuf wire-format parser, and the
  * few Event / Summary fields a scalar uses.
  */
-final class EventFileReader {
-    record Value(String tag, float simpleValue) {}
+public final class EventFileReader {
+    public record Value(String tag, float simpleValue) {}
 
     /** step and wall time are 0 when absent, as proto3 defines. */
-    record Event(double wallTime, long step, String fileVersion, String sourceWriter, List<Value> values) {}
+    public record Event(double wallTime, long step, String fileVersion, String sourceWriter, List<Value> values) {}
 
     private EventFileReader() {}
 
-    static List<Event> read(byte[] file) {
+    public static List<Event> read(byte[] file) {
         List<Event> events = new ArrayList<>();
         for (byte[] data : records(file)) events.add(event(data));
         return events;
