@@ -53,7 +53,7 @@ public final class Checkpoints {
     public static List<Path> list(Path outputDir) throws IOException {
         if (!Files.isDirectory(outputDir)) return List.of();
         try (Stream<Path> s = Files.list(outputDir)) {
-            return s.filter(p -> NAME.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p.resolve(TrainerState.FILE)))
+            return s.filter(p -> NAME.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p.resolve(RunState.FILE)))
                     .sorted(Comparator.comparingLong(Checkpoints::step)).toList();
         }
     }
