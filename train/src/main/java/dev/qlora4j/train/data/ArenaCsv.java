@@ -69,7 +69,7 @@ final class ArenaCsv {
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8); CSVParser parser = CSVParser.parse(reader, format)) {
             Iterator<CSVRecord> records = parser.iterator();
             if (!records.hasNext()) throw BadInputException.at(file.toString(), "empty CSV file: expected a header line");
-            Map<String, Integer> columns = header(records.next(), file);
+            Header header = header(records.next(), file);
             long lineBefore = parser.getCurrentLineNumber();
             while (records.hasNext()) {
                 CSVRecord record = records.next();
@@ -78,7 +78,7 @@ final class ArenaCsv {
                 lineBefore = parser.getCurrentLineNumber();
                 if (record.size() == 1 && record.get(0).isEmpty()) continue;   // a blank line
                 try {
-                    rows.add(row(record, columns, place, file));
+                    rows.add(row(record, header, place, file));
                 } catch (Malformed e) {
                     malformed.add(place + " (" + e.getMessage() + ")");
                 }
@@ -103,7 +103,14 @@ final class ArenaCsv {
         return new BadInputException("CSV syntax error: " + why + " (" + file + ")", e);
     }
 
-    private static Map<String, Integer> header(CSVRecord record, Path file) {
+    /** Column positions by name, and how many fields every record must have. */
+    private record Header(Map<String, Integer> columns, int fields) {
+        String get(CSVRecord record, String column) {
+            return record.get(columns.get(column));
+        }
+    }
+
+    private static Header header(CSVRecord record, Path file) {
         Map<String, Integer> columns = new HashMap<>();
         for (int i = 0; i < record.size(); i++) {
             String name = record.get(i).strip();
@@ -114,22 +121,20 @@ final class ArenaCsv {
         if (!missing.isEmpty())
             throw BadInputException.at(file.toString(), "the CSV header lacks the preference_pair column" + (missing.size() > 1 ? "s " : " ")
                     + String.join(", ", missing) + "; it has " + String.join(", ", Arrays.asList(record.values())));
-        columns.put("", record.size());   // the expected field count
-        return columns;
+        return new Header(columns, record.size());
     }
 
-    private static DataRows.Row row(CSVRecord record, Map<String, Integer> columns, String place, Path file) throws Malformed {
-        int expected = columns.get("");
-        if (record.size() != expected) throw new Malformed("has " + record.size() + " fields, expected " + expected);
+    private static DataRows.Row row(CSVRecord record, Header header, String place, Path file) throws Malformed {
+        if (record.size() != header.fields()) throw new Malformed("has " + record.size() + " fields, expected " + header.fields());
         long id;
         try {
-            id = Long.parseLong(record.get(columns.get("id")).strip());
+            id = Long.parseLong(header.get(record, "id").strip());
         } catch (NumberFormatException e) {
-            throw new Malformed("id \"" + abbreviate(record.get(columns.get("id"))) + "\" is not an integer");
+            throw new Malformed("id \"" + abbreviate(header.get(record, "id")) + "\" is not an integer");
         }
         int label = -1;
         for (int w = 0; w < WINNERS.size(); w++) {
-            String flag = record.get(columns.get(WINNERS.get(w))).strip();
+            String flag = header.get(record, WINNERS.get(w)).strip();
             if (!flag.equals("0") && !flag.equals("1"))
                 throw new Malformed(WINNERS.get(w) + " is \"" + abbreviate(flag) + "\", expected 0 or 1");
             if (flag.equals("1")) {
@@ -138,16 +143,16 @@ final class ArenaCsv {
             }
         }
         if (label < 0) throw new Malformed("no winner column is 1");
-        String text = "<prompt>: " + turns(record, columns, "prompt")
-                + "\n\n<response_a>: " + turns(record, columns, "response_a")
-                + "\n\n<response_b>: " + turns(record, columns, "response_b");
+        String text = "<prompt>: " + turns(header, record, "prompt")
+                + "\n\n<response_a>: " + turns(header, record, "response_a")
+                + "\n\n<response_b>: " + turns(header, record, "response_b");
         ObjectNode node = JSON.createObjectNode().put("text", text).put("label", label);
         return new DataRows.Row(node, place, file, id);
     }
 
     /** A field as plain text, or a JSON list of strings (null items empty) joined with "\n". */
-    private static String turns(CSVRecord record, Map<String, Integer> columns, String column) throws Malformed {
-        String raw = record.get(columns.get(column));
+    private static String turns(Header header, CSVRecord record, String column) throws Malformed {
+        String raw = header.get(record, column);
         String s = raw.strip();
         if (!(JSON_LIST_START.matcher(s).find() && s.endsWith("]"))) return raw;
         JsonNode list;
