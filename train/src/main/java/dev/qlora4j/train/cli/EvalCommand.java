@@ -1,21 +1,21 @@
 package dev.qlora4j.train.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.qlora4j.model.chat.ChatTemplate;
-import dev.qlora4j.model.config.ClassificationHead;
 import dev.qlora4j.model.config.ModelConfig;
 import dev.qlora4j.model.config.Task;
 import dev.qlora4j.model.nn.Transformer;
 import dev.qlora4j.model.tokenizer.SpecialTokens;
 import dev.qlora4j.model.tokenizer.Tokenizer;
-import dev.qlora4j.tensor.BadInputException;
+import dev.qlora4j.train.data.Collator;
+import dev.qlora4j.train.data.DataRows;
+import dev.qlora4j.train.data.Example;
+import dev.qlora4j.train.data.ExampleEncoder;
+import dev.qlora4j.train.data.PadIds;
 import dev.qlora4j.train.eval.CausalLmEvaluator;
 import dev.qlora4j.train.eval.ClassifierEvaluator;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,10 +24,12 @@ import java.util.function.IntConsumer;
 
 /**
  * {@code eval --model DIR --data FILE}: the loss of a model on a data file. A causal LM reads
- * {@code {"text": ...}} rows (encoded with special tokens, as HF's tokenizer call does) or
+ * {@code {"text": ...}} rows (encoded with special tokens, as HF's tokenizer call does),
  * {@code {"messages": [...]}} rows (rendered by the chat template, encoded without added
- * specials) and reports the mean next-token cross-entropy over every predicted token; a sequence
- * classifier reads {@code {"text", "label"}} rows and reports mean cross-entropy and accuracy.
+ * specials) or {@code {"prompt", "completion"}} rows, and reports the mean next-token
+ * cross-entropy over every predicted token; a sequence classifier reads {@code {"text", "label"}}
+ * rows and reports mean cross-entropy and accuracy. Rows become examples as for training
+ * ({@link ExampleEncoder}), but with every token counted and no EOS appended.
  */
 final class EvalCommand implements Main.Command {
     private static final int DEFAULT_BATCH_SIZE = 8;
@@ -58,16 +60,22 @@ final class EvalCommand implements Main.Command {
         if (maxLength < 1) throw new UserError("--max-length must be at least 1 (got " + maxLength + ")");
         ModelConfig config = ModelConfig.load(dir);
         Tokenizer tokenizer = Tokenizer.load(dir);
+        SpecialTokens specials = SpecialTokens.load(dir, tokenizer);
         List<DataRows.Row> rows = DataRows.read(data);
+        // every token counts and text is taken as it is: the loss of the rows, not of training examples made from them
+        ExampleEncoder encoder = new ExampleEncoder(config.task(), tokenizer, specials, ExampleEncoder.templateOf(dir), config,
+                new ExampleEncoder.Options(maxLength, false, false, "--max-length"));
+        List<Example> examples = new ArrayList<>();
+        for (DataRows.Row row : rows) {
+            Example e = encoder.encode(row).example();
+            if (e != null) examples.add(e);
+        }
         Map<String, Object> result = new LinkedHashMap<>();
         if (config.task() == Task.CAUSAL_LM) {
-            List<int[]> sequences = new ArrayList<>();
-            ChatTemplate[] template = new ChatTemplate[1];   // loaded on the first "messages" row
-            for (DataRows.Row row : rows) sequences.add(fit(row, causalTokens(row, dir, tokenizer, template), maxLength, config));
-            int pad = padId(dir, config, tokenizer);
+            Collator collator = Collator.causal(PadIds.causal(specials, config), 1);
             CausalLmEvaluator.Result r;
             try (Transformer model = ModelOptions.load(dir, adapter)) {
-                r = CausalLmEvaluator.evaluate(model, sequences, batchSize, pad, progress(out, rows.size()));
+                r = CausalLmEvaluator.evaluate(model, examples, collator, batchSize, progress(out, examples.size()));
             }
             if (r.tokens() == 0) throw new UserError("no row has two or more tokens: nothing to predict (" + data + ")");
             out.printf("loss %.6f, perplexity %.4f over %,d predicted tokens%n", r.loss(), r.perplexity(), r.tokens());
@@ -75,19 +83,10 @@ final class EvalCommand implements Main.Command {
             result.put("perplexity", r.perplexity());
             result.put("tokens", r.tokens());
         } else {
-            ClassificationHead head = singleLabel(config);
-            List<int[]> sequences = new ArrayList<>();
-            int[] labels = new int[rows.size()];
-            for (int i = 0; i < rows.size(); i++) {
-                DataRows.Row row = rows.get(i);
-                sequences.add(fit(row, tokenizer.encode(text(row), true).ids(), maxLength, config));
-                labels[i] = label(row, head);
-            }
-            Integer pad = config.tokenIds().pad();
+            Collator collator = Collator.classification(PadIds.classifier(config), 1);
             ClassifierEvaluator.Result r;
             try (Transformer model = ModelOptions.load(dir, adapter)) {
-                // without pad_token_id only one-row batches work; the model says so for larger ones
-                r = ClassifierEvaluator.evaluate(model, sequences, labels, batchSize, pad == null ? 0 : pad, progress(out, rows.size()));
+                r = ClassifierEvaluator.evaluate(model, examples, collator, batchSize, progress(out, examples.size()));
             }
             out.printf("loss %.6f, accuracy %.4f over %,d examples%n", r.loss(), r.accuracy(), r.examples());
             result.put("loss", r.loss());
@@ -99,67 +98,5 @@ final class EvalCommand implements Main.Command {
 
     private static IntConsumer progress(PrintStream out, int total) {
         return done -> out.printf("evaluated %d/%d rows%n", done, total);
-    }
-
-    private static int[] causalTokens(DataRows.Row row, Path dir, Tokenizer tokenizer, ChatTemplate[] template) {
-        JsonNode node = row.node();
-        boolean hasText = node.has("text"), hasMessages = node.has("messages");
-        if (hasText && hasMessages) throw row.error("has both \"text\" and \"messages\": give one");
-        if (hasText) return tokenizer.encode(text(row), true).ids();
-        if (!hasMessages) throw row.error("has neither \"text\" nor \"messages\"");
-        if (template[0] == null) template[0] = ChatTemplate.load(dir);
-        String where = row.file() + ": " + row.place() + ", messages";
-        String rendered = template[0].renderMessages(ChatTemplate.parseMessages(node.get("messages").toString(), where), false);
-        return tokenizer.encode(rendered, false).ids();
-    }
-
-    private static String text(DataRows.Row row) {
-        JsonNode text = row.node().get("text");
-        if (text == null) throw row.error("has no \"text\"");
-        if (!text.isTextual()) throw row.error("has a \"text\" that is not a string");
-        return text.textValue();
-    }
-
-    /** The first {@code maxLength} tokens, which must fit the model's positions. */
-    private static int[] fit(DataRows.Row row, int[] ids, int maxLength, ModelConfig config) {
-        int[] kept = ids.length > maxLength ? Arrays.copyOf(ids, maxLength) : ids;
-        if (kept.length > config.maxPositionEmbeddings())
-            throw row.error("has " + kept.length + " tokens, more than the model's max_position_embeddings "
-                    + config.maxPositionEmbeddings() + "; truncate with --max-length");
-        return kept;
-    }
-
-    /** Padding is masked out, so any real token does; the tokenizer's pad, else config.json's, else an end token. */
-    private static int padId(Path dir, ModelConfig config, Tokenizer tokenizer) {
-        SpecialTokens specials = SpecialTokens.load(dir, tokenizer);
-        if (specials.pad().isPresent()) return specials.pad().get().id();
-        if (config.tokenIds().pad() != null) return config.tokenIds().pad();
-        if (specials.eos().isPresent()) return specials.eos().get().id();
-        return config.tokenIds().eos().isEmpty() ? 0 : config.tokenIds().eos().getFirst();
-    }
-
-    private static ClassificationHead singleLabel(ModelConfig config) {
-        ClassificationHead head = config.classification();
-        String type = head.problemType() != null ? head.problemType()
-                : head.numLabels() == 1 ? "regression" : "single_label_classification";
-        if (!type.equals("single_label_classification"))
-            throw BadInputException.at(config.file().toString(), "eval supports single-label classification, the model's problem_type is \""
-                    + type + "\"");
-        return head;
-    }
-
-    /** A class index, or a name from config.json's label2id. */
-    private static int label(DataRows.Row row, ClassificationHead head) {
-        JsonNode label = row.node().get("label");
-        if (label == null || label.isNull()) throw row.error("has no \"label\"");
-        if (label.isTextual()) {
-            Integer id = head.label2id().get(label.textValue());
-            if (id == null) throw row.error("has label \"" + label.textValue() + "\", which config.json's label2id does not name "
-                    + head.label2id().keySet());
-            return id;
-        }
-        if (!label.isIntegralNumber() || !label.canConvertToInt() || label.intValue() < 0 || label.intValue() >= head.numLabels())
-            throw row.error("has label " + label + ", expected a class index 0.." + (head.numLabels() - 1) + " or a label name");
-        return label.intValue();
     }
 }

@@ -3,16 +3,19 @@ package dev.qlora4j.train.eval;
 import dev.qlora4j.model.nn.Transformer;
 import dev.qlora4j.tensor.CrossEntropy;
 import dev.qlora4j.tensor.Tensor;
+import dev.qlora4j.train.data.Collator;
+import dev.qlora4j.train.data.Example;
+import dev.qlora4j.train.data.PaddedBatch;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
- * Next-token cross-entropy of a causal LM over token rows: each position predicts the next
- * token of its row. The loss is the sum over every predicted token of every row divided by
- * their number, so neither the batch size nor the padding changes it (each batch contributes
- * its sum, not its mean).
+ * Next-token cross-entropy of a causal LM over examples: each position predicts the next
+ * token's label (positions whose label is −100 are left out). The loss is the sum over every
+ * predicted label of every example divided by their number, so neither the batch size nor the
+ * padding changes it (each batch contributes its sum, not its mean).
  */
 public final class CausalLmEvaluator {
     private CausalLmEvaluator() {}
@@ -20,27 +23,26 @@ public final class CausalLmEvaluator {
     /**
      * @param loss       mean cross-entropy per predicted token
      * @param perplexity exp(loss)
-     * @param tokens     predicted tokens: every row's length minus one
+     * @param tokens     predicted tokens: the examples' {@link Example#labelTokens()}
      */
     public record Result(double loss, double perplexity, long tokens) {}
 
     /**
-     * @param rows       token rows; a row shorter than two tokens predicts nothing and is skipped
-     * @param padId      fills the padded positions (masked out and ignored by the loss)
-     * @param onBatch    told how many rows are done after each batch
+     * @param examples examples without a label to predict (a single token, or all masked) are skipped
+     * @param onBatch  told how many examples are done after each batch
      */
-    public static Result evaluate(Transformer model, List<int[]> rows, int batchSize, int padId, IntConsumer onBatch) {
+    public static Result evaluate(Transformer model, List<Example> examples, Collator collator, int batchSize, IntConsumer onBatch) {
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
-        List<int[]> useful = new ArrayList<>();
-        for (int[] r : rows) if (r.length >= 2) useful.add(r);
+        List<Example> useful = new ArrayList<>();
+        for (Example e : examples) if (e.labelTokens() > 0) useful.add(e);
         double sum = 0;
         long tokens = 0;
         try (var ignored = Tensor.noGrad()) {
             for (int start = 0; start < useful.size(); start += batchSize) {
-                List<int[]> part = useful.subList(start, Math.min(useful.size(), start + batchSize));
-                PaddedBatch batch = PaddedBatch.rightPadded(part, padId);
-                sum += model.causalLmLoss(batch.ids(), batch.mask(), batch.labels(), CrossEntropy.Reduction.SUM).item();
-                for (int[] r : part) tokens += r.length - 1;
+                List<Example> part = useful.subList(start, Math.min(useful.size(), start + batchSize));
+                PaddedBatch batch = collator.collate(part);
+                sum += model.causalLmLoss(batch.inputIds(), batch.attentionMask(), batch.labels(), CrossEntropy.Reduction.SUM).item();
+                tokens += batch.labelTokens();
                 onBatch.accept(start + part.size());
             }
         }

@@ -9,7 +9,9 @@ import dev.qlora4j.model.tokenizer.Tokenizer;
 import dev.qlora4j.tensor.CrossEntropy;
 import dev.qlora4j.tensor.Tensor;
 import dev.qlora4j.tensor.io.SafetensorsFile;
-import dev.qlora4j.train.eval.PaddedBatch;
+import dev.qlora4j.train.data.Collator;
+import dev.qlora4j.train.data.Example;
+import dev.qlora4j.train.data.PaddedBatch;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -171,8 +173,8 @@ class EvalCommandTest {
     /** The loss as transformers' mean over one padded batch of every row. */
     private static double meanLoss(Path model, List<int[]> rows) {
         try (Transformer m = Transformer.load(model); var ignored = Tensor.noGrad()) {
-            PaddedBatch b = PaddedBatch.rightPadded(rows, 383);
-            return m.causalLmLoss(b.ids(), b.mask(), b.labels(), CrossEntropy.Reduction.MEAN).item();
+            PaddedBatch b = Collator.causal(383, 1).collate(rows.stream().map(r -> Example.causal("row", 0, r)).toList());
+            return m.causalLmLoss(b.inputIds(), b.attentionMask(), b.labels(), CrossEntropy.Reduction.MEAN).item();
         }
     }
 
@@ -192,7 +194,7 @@ class EvalCommandTest {
         assertError(Cli.run("eval", "--model", model, "--data", notJson.toString()), "error: line 3 is not JSON (" + notJson + ")");
         Path noText = Files.writeString(tmp.resolve("b.jsonl"), "{\"txt\": \"hi\"}\n");
         assertError(Cli.run("eval", "--model", model, "--data", noText.toString()),
-                "error: line 1 has neither \"text\" nor \"messages\" (" + noText + ")");
+                "error: line 1 has none of \"messages\", \"text\", \"prompt\"/\"completion\" (" + noText + ")");
         Path notObject = Files.writeString(tmp.resolve("c.json"), "[{\"text\": \"hi\"}, 3]");
         assertError(Cli.run("eval", "--model", model, "--data", notObject.toString()), "error: item 2 is not a JSON object (" + notObject + ")");
         Path tooLong = Files.writeString(tmp.resolve("d.jsonl"), JSON.writeValueAsString(Map.of("text", "ab ".repeat(300))));

@@ -1,0 +1,133 @@
+package dev.qlora4j.train.data;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The order in which training examples are seen, as micro-batches addressed by a global index,
+ * so that a resumed run picks up exactly where it stopped. Epoch e visits the examples in
+ * {@link #epochOrder(int)}: a permutation drawn from (seed, e) when shuffling (a fresh order each
+ * epoch, like the Trainer's RandomSampler), file order otherwise. Micro-batches are consecutive
+ * slices of that order; the last one of an epoch keeps the remainder (dataloader_drop_last=False).
+ *
+ * <p>Optimizer steps group micro-batches as transformers' Trainer does: {@code ga} per step
+ * within an epoch, never across an epoch boundary, the epoch's last step taking what is left.
+ * Not thread-safe (it caches the current epoch's order).
+ */
+public final class BatchPlan {
+    private final List<Example> examples;
+    private final int microBatchSize;
+    private final boolean shuffle;
+    private final long seed;
+    private int cachedEpoch = -1;
+    private int[] cachedOrder;
+
+    public BatchPlan(List<Example> examples, int microBatchSize, boolean shuffle, long seed) {
+        if (examples.isEmpty()) throw new IllegalArgumentException("no examples to batch");
+        if (microBatchSize < 1) throw new IllegalArgumentException("micro batch size must be at least 1, got " + microBatchSize);
+        this.examples = List.copyOf(examples);
+        this.microBatchSize = microBatchSize;
+        this.shuffle = shuffle;
+        this.seed = seed;
+    }
+
+    public int examples() {
+        return examples.size();
+    }
+
+    public int microBatchSize() {
+        return microBatchSize;
+    }
+
+    /** ⌈examples / micro batch size⌉. */
+    public int microBatchesPerEpoch() {
+        return Math.ceilDiv(examples.size(), microBatchSize);
+    }
+
+    /** ⌈micro-batches per epoch / ga⌉, the Trainer's update steps per epoch. */
+    public int optimizerStepsPerEpoch(int gradientAccumulationSteps) {
+        checkAccumulation(gradientAccumulationSteps);
+        return Math.ceilDiv(microBatchesPerEpoch(), gradientAccumulationSteps);
+    }
+
+    /** Example indices in epoch {@code epoch}'s visiting order (a copy). */
+    public int[] epochOrder(int epoch) {
+        return order(epoch).clone();
+    }
+
+    /** The micro-batch at a global index. */
+    public MicroBatch microBatch(long index) {
+        if (index < 0) throw new IllegalArgumentException("negative micro-batch index " + index);
+        int perEpoch = microBatchesPerEpoch();
+        long epoch = index / perEpoch;
+        if (epoch > Integer.MAX_VALUE) throw new IllegalArgumentException("micro-batch index " + index + " is beyond any epoch count");
+        int inEpoch = (int) (index % perEpoch);
+        int[] order = order((int) epoch);
+        int from = inEpoch * microBatchSize, to = Math.min(order.length, from + microBatchSize);
+        List<Example> batch = new ArrayList<>(to - from);
+        for (int i = from; i < to; i++) batch.add(examples.get(order[i]));
+        return new MicroBatch(index, (int) epoch, inEpoch, batch);
+    }
+
+    /** The global index of the first micro-batch of optimizer step {@code step} (from 0). */
+    public long firstMicroBatchOfStep(long step, int gradientAccumulationSteps) {
+        int steps = optimizerStepsPerEpoch(gradientAccumulationSteps);
+        if (step < 0) throw new IllegalArgumentException("negative step " + step);
+        return (step / steps) * microBatchesPerEpoch() + (step % steps) * (long) gradientAccumulationSteps;
+    }
+
+    /** The micro-batches whose gradients optimizer step {@code step} (from 0) accumulates. */
+    public List<MicroBatch> optimizerStep(long step, int gradientAccumulationSteps) {
+        long first = firstMicroBatchOfStep(step, gradientAccumulationSteps);
+        int perEpoch = microBatchesPerEpoch();
+        long epochEnd = (first / perEpoch + 1) * perEpoch;
+        long end = Math.min(first + gradientAccumulationSteps, epochEnd);
+        List<MicroBatch> out = new ArrayList<>((int) (end - first));
+        for (long i = first; i < end; i++) out.add(microBatch(i));
+        return out;
+    }
+
+    /** Micro-batches in order from a global index, across epochs without end. */
+    public Cursor cursor(long startIndex) {
+        if (startIndex < 0) throw new IllegalArgumentException("negative micro-batch index " + startIndex);
+        return new Cursor(startIndex);
+    }
+
+    /** A position in the endless sequence of micro-batches. */
+    public final class Cursor {
+        private long next;
+
+        private Cursor(long next) {
+            this.next = next;
+        }
+
+        /** The global index {@link #next()} returns next: save it to resume. */
+        public long position() {
+            return next;
+        }
+
+        public MicroBatch next() {
+            return microBatch(next++);
+        }
+    }
+
+    private int[] order(int epoch) {
+        if (epoch != cachedEpoch) {
+            cachedOrder = shuffle ? SeededOrder.permutation(examples.size(), seed, SeededOrder.EPOCH, epoch)
+                    : identity(examples.size());
+            cachedEpoch = epoch;
+        }
+        return cachedOrder;
+    }
+
+    private static int[] identity(int n) {
+        int[] p = new int[n];
+        Arrays.setAll(p, i -> i);
+        return p;
+    }
+
+    private static void checkAccumulation(int ga) {
+        if (ga < 1) throw new IllegalArgumentException("gradient accumulation steps must be at least 1, got " + ga);
+    }
+}

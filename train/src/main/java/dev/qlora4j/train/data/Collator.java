@@ -1,0 +1,85 @@
+package dev.qlora4j.train.data;
+
+import dev.qlora4j.model.config.Task;
+import dev.qlora4j.tensor.BadInputException;
+import dev.qlora4j.tensor.Tensor;
+
+import java.util.List;
+
+/**
+ * Examples → a {@link PaddedBatch}: right padding to the longest row rounded up to a multiple of
+ * {@code padToMultipleOf} (transformers' {@code pad_to_multiple_of}; 8 by default, which keeps
+ * matrix shapes friendly to GPU kernels), attention mask 0 and label −100 at padding.
+ */
+public final class Collator {
+    /** transformers' and TRL's usual {@code pad_to_multiple_of}. */
+    public static final int DEFAULT_PAD_TO_MULTIPLE_OF = 8;
+
+    private final Task task;
+    private final Integer padId;
+    private final int multiple;
+
+    /**
+     * @param padId           the id written at padding; for a classifier the model's pad_token_id
+     *                        (its head reads each row's last token that is not it), which may be
+     *                        null: then rows are not padded and a batch of unequal rows is an error
+     * @param padToMultipleOf 1 pads to the longest row exactly
+     */
+    public Collator(Task task, Integer padId, int padToMultipleOf) {
+        if (padToMultipleOf < 1) throw new IllegalArgumentException("pad_to_multiple_of must be at least 1, got " + padToMultipleOf);
+        if (task == Task.CAUSAL_LM && padId == null) throw new IllegalArgumentException("a causal LM batch needs a pad id");
+        this.task = task;
+        this.padId = padId;
+        this.multiple = padId == null ? 1 : padToMultipleOf;
+    }
+
+    public static Collator causal(int padId, int padToMultipleOf) {
+        return new Collator(Task.CAUSAL_LM, padId, padToMultipleOf);
+    }
+
+    public static Collator classification(Integer padId, int padToMultipleOf) {
+        return new Collator(Task.SEQUENCE_CLASSIFICATION, padId, padToMultipleOf);
+    }
+
+    public Task task() {
+        return task;
+    }
+
+    /** The width of a batch whose longest row has {@code longest} tokens. */
+    public int paddedLength(int longest) {
+        return Math.ceilDiv(longest, multiple) * multiple;
+    }
+
+    public PaddedBatch collate(List<Example> examples) {
+        if (examples.isEmpty()) throw new IllegalArgumentException("an empty batch");
+        int b = examples.size(), longest = 0, shortest = Integer.MAX_VALUE;
+        for (Example e : examples) {
+            if (e.isClassification() != (task == Task.SEQUENCE_CLASSIFICATION))
+                throw new IllegalArgumentException(e.origin() + " is not a " + task.label() + " example");
+            longest = Math.max(longest, e.length());
+            shortest = Math.min(shortest, e.length());
+        }
+        if (padId == null && shortest != longest)
+            throw BadInputException.at("pad_token_id", "config.json has no pad_token_id, which a classifier needs to pad rows of "
+                    + shortest + " to " + longest + " tokens into one batch; set it or use a batch size of 1");
+        int t = paddedLength(longest);
+        int pad = padId == null ? 0 : padId;
+        int[] ids = new int[b * t], mask = new int[b * t];
+        int[] labels = task == Task.CAUSAL_LM ? new int[b * t] : new int[b];
+        long labelTokens = 0;
+        for (int i = 0; i < b; i++) {
+            Example e = examples.get(i);
+            int[] row = e.inputIds();
+            for (int j = 0; j < t; j++) {
+                boolean token = j < row.length;
+                ids[i * t + j] = token ? row[j] : pad;
+                mask[i * t + j] = token ? 1 : 0;
+                if (task == Task.CAUSAL_LM) labels[i * t + j] = token ? e.labels()[j] : Example.IGNORE;
+            }
+            if (task == Task.SEQUENCE_CLASSIFICATION) labels[i] = e.classLabel();
+            labelTokens += e.labelTokens();
+        }
+        Tensor labelTensor = task == Task.CAUSAL_LM ? Tensor.ofInts(labels, b, t) : Tensor.ofInts(labels, b);
+        return new PaddedBatch(Tensor.ofInts(ids, b, t), Tensor.ofInts(mask, b, t), labelTensor, labelTokens);
+    }
+}
