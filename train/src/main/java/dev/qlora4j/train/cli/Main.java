@@ -49,7 +49,8 @@ public final class Main {
             "inspect", new InspectCommand(),
             "merge", new MergeCommand(),
             "quantize", new QuantizeCommand(),
-            "tokenize", new TokenizeCommand()));
+            "tokenize", new TokenizeCommand(),
+            "train", new TrainCommand()));
 
     public static void main(String[] args) {
         int status = run(args, System.out, System.err);

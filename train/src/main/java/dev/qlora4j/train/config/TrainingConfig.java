@@ -10,6 +10,7 @@ import java.util.List;
  * bitsandbytes' BitsAndBytesConfig under {@code lora} / {@code quantization}); defaults are
  * TrainingArguments' own. Built by {@link TrainingConfigParser}, which checks every key and value.
  *
+ * @param trainOnResponsesOnly null when not given: TRL's default (prompt/completion rows learn the completion only)
  * @param lora         the {@code lora} block as given (PEFT LoraConfig names), or null for full fine-tuning
  * @param quantization the {@code quantization} block (BitsAndBytesConfig names), or null
  * @param monitor      the {@code monitor} block (thresholds of the stability monitor), or null for defaults
@@ -17,7 +18,7 @@ import java.util.List;
  */
 public record TrainingConfig(
         String modelNameOrPath, String outputDir, String trainFile, String evalFile, Double validationSplit,
-        Integer maxEvalSamples, int maxLength, String task, String dataFormat, boolean trainOnResponsesOnly,
+        Integer maxEvalSamples, int maxLength, String task, String dataFormat, Boolean trainOnResponsesOnly,
         boolean shuffle, double fraction, Integer fold, Integer numFolds,
         int perDeviceTrainBatchSize, int perDeviceEvalBatchSize, int gradientAccumulationSteps,
         double numTrainEpochs, long maxSteps,

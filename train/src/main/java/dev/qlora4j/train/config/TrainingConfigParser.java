@@ -93,7 +93,8 @@ public final class TrainingConfigParser {
         int maxLength = integer("max_length", 1024, 2);
         String task = choice("task", null, "causal_lm", "sequence_classification");
         String dataFormat = choice("data_format", "auto", "auto", "messages", "text", "prompt_completion", "preference_pair");
-        boolean responsesOnly = bool("train_on_responses_only", false);
+        Boolean responsesOnly = root.hasNonNull("train_on_responses_only") ? Boolean.valueOf(bool("train_on_responses_only", false)) : null;
+        used.add("train_on_responses_only");
         boolean shuffle = bool("shuffle", true);
         double fraction = number("fraction", 1.0, 0, false, 1, true);
         Integer fold = optInt("fold", 0), folds = optInt("num_folds", 2);

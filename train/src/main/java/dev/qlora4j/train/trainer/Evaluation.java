@@ -1,0 +1,56 @@
+package dev.qlora4j.train.trainer;
+
+import dev.qlora4j.model.config.Task;
+import dev.qlora4j.model.nn.Transformer;
+import dev.qlora4j.tensor.CrossEntropy;
+import dev.qlora4j.tensor.Tensor;
+import dev.qlora4j.train.data.Collator;
+import dev.qlora4j.train.data.Example;
+import dev.qlora4j.train.data.PaddedBatch;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The evaluation of a run, as HF Trainer's evaluation loop computes it: batches in file order,
+ * each batch's mean loss weighted by its number of rows ({@code eval_loss}); a causal LM adds
+ * {@code eval_perplexity} = exp(eval_loss), a classifier {@code eval_accuracy} and
+ * {@code eval_log_loss} (its cross-entropy, the log-loss of the softmax probabilities).
+ */
+final class Evaluation {
+    private Evaluation() {}
+
+    static Map<String, Double> run(Transformer model, List<Example> examples, Collator collator, int batchSize) {
+        double lossSum = 0;
+        long rows = 0, correct = 0;
+        boolean classifier = model.config().task() == Task.SEQUENCE_CLASSIFICATION;
+        try (var ignored = Tensor.noGrad()) {
+            for (int from = 0; from < examples.size(); from += batchSize) {
+                PaddedBatch b = collator.collate(examples.subList(from, Math.min(examples.size(), from + batchSize)));
+                double loss;
+                if (classifier) {
+                    Tensor logits = model.classify(b.inputIds(), b.attentionMask());
+                    loss = CrossEntropy.apply(logits, b.labels(), CrossEntropy.Reduction.MEAN).item();
+                    int[] predicted = logits.argmax(1, false).toIntArray(), labels = b.labels().toIntArray();
+                    for (int i = 0; i < labels.length; i++) if (predicted[i] == labels[i]) correct++;
+                } else {
+                    if (b.labelTokens() == 0) continue;   // nothing to predict in this batch
+                    loss = model.causalLmLoss(b.inputIds(), b.attentionMask(), b.labels(), CrossEntropy.Reduction.MEAN).item();
+                }
+                lossSum += loss * b.rows();
+                rows += b.rows();
+            }
+        }
+        Map<String, Double> m = new LinkedHashMap<>();
+        double loss = rows == 0 ? Double.NaN : lossSum / rows;
+        m.put("eval_loss", loss);
+        if (classifier) {
+            m.put("eval_accuracy", rows == 0 ? Double.NaN : (double) correct / rows);
+            m.put("eval_log_loss", loss);
+        } else {
+            m.put("eval_perplexity", Math.exp(loss));
+        }
+        return m;
+    }
+}

@@ -1,0 +1,317 @@
+package dev.qlora4j.train.trainer;
+
+import dev.qlora4j.model.config.Task;
+import dev.qlora4j.tensor.BadInputException;
+import dev.qlora4j.tensor.CrossEntropy;
+import dev.qlora4j.tensor.Tensor;
+import dev.qlora4j.train.config.TrainingConfig;
+import dev.qlora4j.train.data.BatchPlan;
+import dev.qlora4j.train.data.Collator;
+import dev.qlora4j.train.data.MicroBatch;
+import dev.qlora4j.train.data.PaddedBatch;
+import dev.qlora4j.train.monitor.CallbackList;
+import dev.qlora4j.train.monitor.LogEntry;
+import dev.qlora4j.train.monitor.LossPlotCallback;
+import dev.qlora4j.train.monitor.Monitor;
+import dev.qlora4j.train.monitor.MonitorSettings;
+import dev.qlora4j.train.monitor.TensorBoardCallback;
+import dev.qlora4j.train.monitor.TrainerCallback;
+import dev.qlora4j.train.report.MemoryMonitor;
+import dev.qlora4j.train.report.ProgressDisplay;
+import dev.qlora4j.train.report.TensorBoardWriter;
+import dev.qlora4j.train.report.TrainProgress;
+import dev.qlora4j.train.report.TrainingMetrics;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * HF Trainer's loop for LoRA / QLoRA: optimizer steps of {@code gradient_accumulation_steps}
+ * micro-batches whose summed token losses are divided by the label tokens of the whole step (a
+ * classifier averages its micro-batches' mean losses), the global gradient norm logged before
+ * clipping, AdamW or 8-bit AdamW at the schedule's rate, then — as HF orders them — logging,
+ * evaluation and saving. Checkpoints hold everything needed to resume bit for bit.
+ */
+public final class Trainer {
+    /** What {@code train} reports (the CLI's --json result). */
+    public record Result(Path outputDir, long globalStep, double trainLoss, Double bestMetric, String bestModelCheckpoint,
+                         boolean alreadyFinished, boolean interrupted) {}
+
+    private final TrainingConfig cfg;
+    private final PrintStream out;
+    private final List<TrainerCallback> extraCallbacks;
+    private final AtomicBoolean stopRequested = new AtomicBoolean();
+
+    public Trainer(TrainingConfig cfg, PrintStream out, List<TrainerCallback> callbacks) {
+        this.cfg = cfg;
+        this.out = out;
+        this.extraCallbacks = List.copyOf(callbacks);
+    }
+
+    /** Asks the loop to save a checkpoint after the current step and stop (Ctrl-C). */
+    public void requestStop() {
+        stopRequested.set(true);
+    }
+
+    public Result train() throws IOException {
+        Path outputDir = Path.of(cfg.outputDir());
+        Path resume = resumeCheckpoint(outputDir);
+        RunState state = resume != null ? RunState.read(resume, outputDir) : new RunState(outputDir);
+        TrainingSetup setup = TrainingSetup.create(cfg, resume);
+        try (setup.model) {
+            BatchPlan plan = setup.data.trainPlan(cfg.perDeviceTrainBatchSize());
+            if (setup.data.train().isEmpty()) throw BadInputException.at(cfg.trainFile(), "no training examples");
+            long stepsPerEpoch = plan.optimizerStepsPerEpoch(cfg.gradientAccumulationSteps());
+            long total = cfg.maxSteps() > 0 ? cfg.maxSteps() : (long) Math.ceil(cfg.numTrainEpochs() * stepsPerEpoch);
+            Schedule schedule = new Schedule(LrSchedule.of(cfg.lrSchedulerType()), cfg.learningRate(),
+                    Schedule.warmupSteps(cfg.warmupSteps(), cfg.warmupRatio(), total), total);
+            state.maxSteps = total;
+            state.numTrainEpochs = cfg.maxSteps() > 0 ? Math.ceil((double) total / stepsPerEpoch) : cfg.numTrainEpochs();
+            state.loggingSteps = cfg.loggingSteps();
+            state.evalSteps = cfg.evalSteps();
+            state.saveSteps = cfg.saveSteps();
+            state.trainBatchSize = cfg.perDeviceTrainBatchSize();
+            if (resume != null) {
+                if (state.globalStep >= total) {
+                    out.println("training already finished: " + resume + " is at step " + state.globalStep + " of " + total);
+                    return new Result(outputDir, state.globalStep, meanTrainLoss(state), state.bestMetric, state.bestModelCheckpoint, true, false);
+                }
+                CheckpointContents.restore(resume, setup.optimizer, setup.dropoutRng, state.globalStep);
+                out.println("resuming from " + resume + " at step " + state.globalStep + " of " + total);
+            }
+            Files.createDirectories(outputDir);
+            setup.data.report().lines().forEach(out::println);
+            return new Loop(setup, plan, schedule, state, stepsPerEpoch).run();
+        }
+    }
+
+    private Path resumeCheckpoint(Path outputDir) throws IOException {
+        String r = cfg.resumeFromCheckpoint();
+        if (r == null) return null;
+        if (r.equals("latest")) {
+            Path latest = Checkpoints.latest(outputDir);
+            if (latest == null) out.println("resume_from_checkpoint: no checkpoint in " + outputDir + " yet, starting fresh");
+            return latest;
+        }
+        Path p = Path.of(r);
+        if (!Files.isRegularFile(p.resolve(RunState.FILE)))
+            throw BadInputException.at("resume_from_checkpoint", "not a checkpoint folder (no " + RunState.FILE + "): " + p);
+        return p;
+    }
+
+    static double meanTrainLoss(RunState state) {
+        double sum = 0;
+        int n = 0;
+        for (LogEntry e : state.logHistory)
+            if (e.isTrain()) {
+                sum += e.values().get("loss");
+                n++;
+            }
+        return n == 0 ? Double.NaN : sum / n;
+    }
+
+    /** One run of the loop, from the state's step to the end (or a stop request). */
+    private final class Loop {
+        final TrainingSetup s;
+        final BatchPlan plan;
+        final Schedule schedule;
+        final RunState state;
+        final long stepsPerEpoch;
+        final Collator collator;
+        final Path outputDir;
+        final CallbackList callbacks;
+        final MemoryMonitor memory = new MemoryMonitor();
+        final boolean causal;
+        double windowLoss;
+        long windowSteps, windowTokens, sessionTokens, sessionSamples, sessionSteps;
+
+        Loop(TrainingSetup s, BatchPlan plan, Schedule schedule, RunState state, long stepsPerEpoch) throws IOException {
+            this.s = s;
+            this.plan = plan;
+            this.schedule = schedule;
+            this.state = state;
+            this.stepsPerEpoch = stepsPerEpoch;
+            this.collator = s.data.collator();
+            this.outputDir = state.outputDir;
+            this.causal = s.data.task() == Task.CAUSAL_LM;
+            List<TrainerCallback> cbs = new ArrayList<>();
+            if (cfg.reportsTo("tensorboard"))
+                cbs.add(new TensorBoardCallback(new TensorBoardWriter(outputDir.resolve("runs")), memory));
+            cbs.add(new LossPlotCallback(outputDir.resolve("loss.png")));
+            MonitorSettings monitor = cfg.monitor() == null ? MonitorSettings.DEFAULTS
+                    : MonitorSettings.fromMap(RunState.JSON.convertValue(cfg.monitor(), Map.class), "monitor");
+            if (monitor.enabled() && cfg.evaluates())
+                cbs.add(new Monitor(monitor, dir -> {
+                    Files.createDirectories(dir);
+                    CheckpointContents.write(dir, s.lora, s.optimizer, schedule, s.dropoutRng, state, cfg);
+                }, out::println));
+            cbs.addAll(extraCallbacks);
+            callbacks = new CallbackList(cbs);
+        }
+
+        Result run() throws IOException {
+            long start = System.nanoTime();
+            callbacks.onTrainBegin(state);
+            boolean interrupted = false;
+            try (ProgressDisplay progress = ProgressDisplay.create(out, ProgressDisplay.Mode.AUTO)) {
+                progress.start(state.globalStep, state.maxSteps);
+                while (state.globalStep < state.maxSteps) {
+                    double[] lossAndNorm = step(state.globalStep);
+                    double lr = schedule.lr(state.globalStep);
+                    s.optimizer.step((float) lr);
+                    s.optimizer.zeroGrad();
+                    state.globalStep++;
+                    state.epoch = (double) state.globalStep / stepsPerEpoch;
+                    windowLoss += lossAndNorm[0];
+                    windowSteps++;
+                    sessionSteps++;
+                    progress.step(state.globalStep);
+                    boolean epochEnd = state.globalStep % stepsPerEpoch == 0;
+                    if (state.globalStep % cfg.loggingSteps() == 0 || cfg.loggingFirstStep() && state.globalStep == 1
+                            || state.globalStep == state.maxSteps)
+                        log(lossAndNorm[1], lr, start, progress);
+                    Map<String, Double> metrics = null;
+                    if (cfg.evalStrategy().equals("steps") && state.globalStep % cfg.evalSteps() == 0
+                            || cfg.evalStrategy().equals("epoch") && epochEnd)
+                        metrics = evaluate(progress);
+                    boolean save = cfg.saveStrategy().equals("steps") && state.globalStep % cfg.saveSteps() == 0
+                            || cfg.saveStrategy().equals("epoch") && epochEnd
+                            || cfg.saveStrategy().equals("best") && metrics != null && state.bestGlobalStep != null
+                            && state.bestGlobalStep == state.globalStep;
+                    if (stopRequested.get()) save = true;
+                    if (save) saveCheckpoint();
+                    callbacks.onStepEnd(state);
+                    if (stopRequested.get()) {
+                        interrupted = true;
+                        progress.message("stopped at step " + state.globalStep + "; checkpoint saved, resume with resume_from_checkpoint=true");
+                        break;
+                    }
+                }
+            }
+            finish(start, interrupted);
+            return new Result(outputDir, state.globalStep, meanTrainLoss(state), state.bestMetric, state.bestModelCheckpoint, false,
+                    interrupted);
+        }
+
+        /** Forward and backward of one optimizer step's micro-batches: {loss, gradient norm before clipping}. */
+        double[] step(long step) {
+            List<MicroBatch> micro = plan.optimizerStep(step, cfg.gradientAccumulationSteps());
+            List<PaddedBatch> batches = new ArrayList<>(micro.size());
+            long labelTokens = 0;
+            for (MicroBatch m : micro) {
+                PaddedBatch b = collator.collate(m.examples());
+                batches.add(b);
+                labelTokens += b.labelTokens();
+                sessionSamples += b.rows();
+            }
+            double loss = 0;
+            for (PaddedBatch b : batches) {
+                Tensor l;
+                if (causal) {
+                    l = s.model.causalLmLoss(b.inputIds(), b.attentionMask(), b.labels(), CrossEntropy.Reduction.SUM);
+                    l = l.div(Tensor.scalar(Math.max(1, labelTokens)));
+                } else {
+                    l = s.model.classificationLoss(b.inputIds(), b.attentionMask(), b.labels(), CrossEntropy.Reduction.MEAN);
+                    l = l.div(Tensor.scalar(batches.size()));
+                }
+                loss += l.item();
+                l.backward();
+                long tokens = 0;
+                for (int v : b.attentionMask().toIntArray()) tokens += v;
+                windowTokens += tokens;
+                sessionTokens += tokens;
+                state.numInputTokensSeen += tokens;
+            }
+            double norm = GradientClipping.clip(s.lora.trainableParameters(), cfg.maxGradNorm());
+            return new double[]{loss, norm};
+        }
+
+        void log(double gradNorm, double lr, long start, ProgressDisplay progress) throws IOException {
+            double loss = windowLoss / Math.max(1, windowSteps);
+            LogEntry entry = LogEntry.train(state.globalStep, state.epoch, loss, gradNorm, lr);
+            state.logHistory.add(entry);
+            callbacks.onLog(state, entry);
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+            double tokensPerSecond = sessionTokens / Math.max(1e-9, elapsed.toNanos() / 1e9);
+            progress.log(new TrainProgress(state.globalStep, state.epoch, loss, gradNorm, lr, tokensPerSecond, elapsed));
+            progress.message(memory.sample().summary());
+            windowLoss = 0;
+            windowSteps = 0;
+        }
+
+        Map<String, Double> evaluate(ProgressDisplay progress) throws IOException {
+            if (s.data.eval().isEmpty()) return null;
+            s.lora.setTraining(false);
+            Map<String, Double> metrics = Evaluation.run(s.model, s.data.eval(), collator, cfg.perDeviceEvalBatchSize());
+            s.lora.setTraining(true);
+            LogEntry entry = new LogEntry(state.globalStep, state.epoch, metrics);
+            state.logHistory.add(entry);
+            Double value = metrics.get("eval_" + cfg.metricForBestModel());
+            if (value == null && cfg.metricForBestModel().equals("perplexity")) value = Math.exp(metrics.get("eval_loss"));
+            if (value != null && !value.isNaN() && (state.bestMetric == null
+                    || (cfg.greaterIsBetter() ? value > state.bestMetric : value < state.bestMetric))) {
+                state.bestMetric = value;
+                state.bestGlobalStep = state.globalStep;
+            }
+            callbacks.onLog(state, entry);
+            callbacks.onEvaluate(state, metrics);
+            progress.message(dev.qlora4j.train.report.ProgressDisplay.metricsLine("eval", state.globalStep, metrics));
+            return metrics;
+        }
+
+        void saveCheckpoint() throws IOException {
+            String name = Checkpoints.PREFIX + state.globalStep;
+            if (state.bestGlobalStep != null) {
+                Path best = outputDir.resolve(Checkpoints.PREFIX + state.bestGlobalStep);
+                if (state.bestGlobalStep == state.globalStep || Files.isDirectory(best)) state.bestModelCheckpoint = best.toString();
+            }
+            Path dir = Checkpoints.save(outputDir, name, d -> CheckpointContents.write(d, s.lora, s.optimizer, schedule, s.dropoutRng,
+                    state, cfg));
+            Checkpoints.rotate(outputDir, cfg.saveTotalLimit(), state.bestModelCheckpoint == null ? null : Path.of(state.bestModelCheckpoint));
+            callbacks.onSave(state, dir);
+        }
+
+        void finish(long start, boolean interrupted) throws IOException {
+            if (!interrupted) {
+                Path bestDir = state.bestModelCheckpoint == null ? null : Path.of(state.bestModelCheckpoint);
+                if (cfg.loadBestModelAtEnd() && bestDir != null && Files.isDirectory(bestDir)) {
+                    copyAdapter(bestDir, outputDir);
+                    copyAdapter(bestDir, outputDir.resolve("best_model"));
+                    Map<String, Object> info = new LinkedHashMap<>();
+                    info.put("best_metric", state.bestMetric);
+                    info.put("metric_for_best_model", "eval_" + cfg.metricForBestModel());
+                    info.put("greater_is_better", cfg.greaterIsBetter());
+                    info.put("best_global_step", state.bestGlobalStep);
+                    info.put("best_model_checkpoint", state.bestModelCheckpoint);
+                    dev.qlora4j.train.report.AtomicFiles.writeString(outputDir.resolve("best_model_info.json"),
+                            RunState.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(info));
+                } else {
+                    s.lora.save(outputDir);
+                }
+            }
+            state.write(outputDir);
+            dev.qlora4j.train.report.AtomicFiles.writeString(outputDir.resolve(CheckpointContents.CONFIG),
+                    RunState.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg.resolved()));
+            Map<String, Double> lastEval = new LinkedHashMap<>();
+            for (LogEntry e : state.logHistory) if (e.isEval()) lastEval = new LinkedHashMap<>(e.values());
+            double seconds = (System.nanoTime() - start) / 1e9;
+            new TrainingMetrics(seconds, sessionSteps, sessionSamples, sessionTokens, meanTrainLoss(state), state.epoch, lastEval)
+                    .write(outputDir.resolve("training_metrics.json"));
+            callbacks.onTrainEnd(state);
+        }
+    }
+
+    private static void copyAdapter(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        for (String f : new String[]{"adapter_config.json", "adapter_model.safetensors"})
+            Files.copy(from.resolve(f), to.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+}
