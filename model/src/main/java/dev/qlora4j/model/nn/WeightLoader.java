@@ -13,7 +13,7 @@ import java.util.Arrays;
  * implies. Frozen matrices stay views of the file's mapping when the GEMM can read them in place
  * (F32, BF16); trainable ones, and small vectors (norms, biases), become F32 arrays.
  */
-final class WeightLoader {
+final class WeightLoader implements Weights {
     private final SafetensorsCheckpoint checkpoint;
     private final boolean trainable;
 
@@ -22,25 +22,18 @@ final class WeightLoader {
         this.trainable = trainable;
     }
 
-    boolean has(String name) {
-        return checkpoint.contains(name);
-    }
-
     /** A weight matrix [rows, cols]: zero-copy when frozen and F32/BF16, else an F32 copy. */
-    Tensor matrix(String name, int rows, int cols) {
+    @Override
+    public Tensor matrix(String name, int rows, int cols) {
         Tensor t = require(name, rows, cols);
         if (!trainable && (t.dtype() == DType.F32 || t.dtype() == DType.BF16)) return t;
         return owned(t, name);
     }
 
     /** A vector or small tensor (norm weight, bias) as an F32 array. */
-    Tensor vector(String name, int length) {
+    @Override
+    public Tensor vector(String name, int length) {
         return owned(require(name, length), name);
-    }
-
-    /** The same, or null when the checkpoint lacks it. */
-    Tensor optionalVector(String name, int length) {
-        return has(name) ? vector(name, length) : null;
     }
 
     private Tensor owned(Tensor t, String name) {
