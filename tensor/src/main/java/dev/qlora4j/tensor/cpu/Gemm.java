@@ -34,6 +34,11 @@ public final class Gemm {
     static final int MC_MAX = MR * 12;
     /** Columns of a packed B panel at most: KC·NC_MAX floats (4 MiB with AVX-512) per thread, in L3. */
     static final int NC_MAX = NR * 64;
+    /**
+     * Up to this many rows of A, {@link Gemv} streams B once instead of packing it: packing reads and
+     * writes every element of B, which only pays off when the packed panel is used for many rows.
+     */
+    static final int GEMV_MAX_ROWS = 4;
     /** Below this many multiply-adds a GEMM runs on the calling thread: a fork would cost more. */
     static final long PARALLEL_MIN = 1L << 18;
 
@@ -88,6 +93,16 @@ public final class Gemm {
             scale(m, n, beta, c, cOff, ldc);
             return;
         }
+        if (m <= GEMV_MAX_ROWS) {
+            Gemv.run(m, n, k, alpha, a, aOff, lda, transA, b, beta, c, cOff, ldc);
+            return;
+        }
+        packed(m, n, k, alpha, a, aOff, lda, transA, b, beta, c, cOff, ldc);
+    }
+
+    /** The packed BLIS path whatever the shape (tests compare {@link Gemv} with it). */
+    static void packed(int m, int n, int k, float alpha, float[] a, int aOff, int lda, boolean transA, BSource b,
+                       float beta, float[] c, int cOff, int ldc) {
         int threads = (long) m * n * k >= PARALLEL_MIN ? Parallel.threads() : 1;
         if (!b.anyThread()) threads = 1;
         int[] grid = grid(threads, m, n);

@@ -149,6 +149,16 @@ final class GemmPack {
             }
         }
 
+        /** L elements from element i (of a row), widened to F32. */
+        FloatVector vector(long i) {
+            return bf16 ? widen(i) : FloatVector.fromMemorySegment(S, b, i * 4, ByteOrder.LITTLE_ENDIAN);
+        }
+
+        /** Element i as F32. */
+        float at(long i) {
+            return bf16 ? bf16At(i) : f32At(i);
+        }
+
         private float f32At(long i) {
             return b.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
         }
