@@ -214,8 +214,10 @@ public final class Transformer implements AutoCloseable {
     // ids, mask, labels [B, T] → scalar
     public Tensor causalLmLoss(Tensor ids, Tensor attentionMask, Tensor labels, CrossEntropy.Reduction reduction) {
         int t = ids.size(1);
-        Tensor logits = lmLogits(hidden(ids, attentionMask, null));
-        return CrossEntropy.apply(logits.narrow(1, 0, t - 1), labels.narrow(1, 1, t - 1), reduction);
+        // the last position predicts nothing: leaving it out before the head spares a copy of the
+        // [B, T−1, V] logits (and of their gradient) that narrowing them afterwards would cost
+        Tensor logits = lmLogits(hidden(ids, attentionMask, null).narrow(1, 0, t - 1));
+        return CrossEntropy.apply(logits, labels.narrow(1, 1, t - 1), reduction);
     }
 
     /** Classifier logits [B, labels], read at each row's last token that is not padding. */
