@@ -44,7 +44,7 @@ public final class Gemm {
 
     /** Packing buffers of one thread, grown on demand and reused by every later GEMM. */
     private static final class Buffers {
-        float[] a = new float[MC_MAX * KC], b = new float[0];
+        float[] a = new float[MC_MAX * KC + GemmPack.A_SLACK], b = new float[0];
         final float[] edge = new float[MR * NR];
 
         float[] b(int size) {
