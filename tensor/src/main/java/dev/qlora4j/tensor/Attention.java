@@ -63,34 +63,37 @@ public final class Attention {
         int group = hq / hkv;
         Mask mask = new Mask(o, b, t, s);
         Heads qh = Heads.of(q), kh = Heads.of(k), vh = Heads.of(v);
-        float[] probs = new float[b * hq * t * s];
-        float[] capped = o.softcap() > 0 ? new float[b * hq * t * s] : null;
+        // backward needs every probability (and soft-capped score); without a graph one block's worth per task will do
+        boolean keep = Autograd.needsGraph(q, k, v);
+        float[] probs = keep ? new float[b * hq * t * s] : null;
+        float[] capped = keep && o.softcap() > 0 ? new float[b * hq * t * s] : null;
         // written as [B, T, Hq, Dv], viewed as [B, Hq, T, Dv]: merging the heads afterwards is free
         Tensor out = new Tensor(Tensor.zeros(b * t * hq * dv).data, DType.F32, new int[]{b, hq, t, dv},
                 new long[]{(long) t * hq * dv, dv, (long) hq * dv, 1}, 0);
         Heads oh = Heads.of(out);
         Parallel.range(b * hq, 1, (from, to) -> {
+            float[] pa = keep ? probs : new float[Math.min(t, QUERY_BLOCK) * s];
             for (int bh = from; bh < to; bh++) {
-                int bi = bh / hq, h = bh % hq, kvh = h / group, pOff = bh * t * s;
+                int bi = bh / hq, h = bh % hq, kvh = h / group;
                 int qo = qh.at(bi, h), ko = kh.at(bi, kvh), vo = vh.at(bi, kvh), oo = oh.at(bi, h);
                 for (int i0 = 0; i0 < t; i0 += QUERY_BLOCK) {
                     int i1 = Math.min(t, i0 + QUERY_BLOCK), lo = mask.firstKey(i0), hi = mask.endKey(i1 - 1);
                     if (hi <= lo) continue;   // every key masked: probabilities and output stay zero
-                    int n = hi - lo, p0 = pOff + i0 * s + lo;
+                    int n = hi - lo, p0 = (keep ? (bh * t + i0) * s : 0) + lo;
                     // scores [rows, n] = q [rows, D] · k [n, D]ᵀ · scale
                     Gemm.sgemm(false, true, i1 - i0, n, d, o.scale(), qh.a, qo + i0 * qh.ld, qh.ld, kh.a, ko + lo * kh.ld, kh.ld,
-                            0f, probs, p0, s);
+                            0f, pa, p0, s);
                     for (int i = i0; i < i1; i++) {
-                        int row = pOff + i * s + lo;
-                        if (capped != null) {
-                            Activations.forward(Activations.Fn.SOFTCAP, o.softcap(), probs, row, capped, row, n);
-                            System.arraycopy(capped, row, probs, row, n);
+                        int row = p0 + (i - i0) * s;
+                        if (o.softcap() > 0) {
+                            Activations.forward(Activations.Fn.SOFTCAP, o.softcap(), pa, row, pa, row, n);
+                            if (capped != null) System.arraycopy(pa, row, capped, row, n);
                         }
-                        mask.apply(probs, row, bi, i, lo, hi);
-                        Softmax.softmaxRow(probs, row, probs, row, n);
+                        mask.apply(pa, row, bi, i, lo, hi);
+                        Softmax.softmaxRow(pa, row, pa, row, n);
                     }
                     // out [rows, Dv] = P [rows, n] · v [n, Dv]
-                    Gemm.sgemm(false, false, i1 - i0, dv, n, 1f, probs, p0, s, vh.a, vo + lo * vh.ld, vh.ld,
+                    Gemm.sgemm(false, false, i1 - i0, dv, n, 1f, pa, p0, s, vh.a, vo + lo * vh.ld, vh.ld,
                             0f, oh.a, oo + i0 * oh.ld, oh.ld);
                 }
             }

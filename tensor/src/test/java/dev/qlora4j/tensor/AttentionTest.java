@@ -111,6 +111,22 @@ class AttentionTest {
         check(1, 1, 1, t - 20, t, 2, Attention.Options.causal(0.6f).withQueryOffset(10), null);
     }
 
+    /** Without a graph only one block of probabilities is kept per task: the output must not change. */
+    @Test
+    void withoutAGraphTheOutputIsTheSame() {
+        int t = Attention.QUERY_BLOCK + 21, s = t + 5;
+        int[] pad = new int[2 * s];
+        for (int j = 0; j < pad.length; j++) pad[j] = j % 7 == 2 ? 0 : 1;
+        Tensor q = GradCheck.param(g, 2, 4, t, 8), k = GradCheck.param(g, 2, 2, s, 8), v = GradCheck.strided(g, 2, 2, s, 8);
+        Attention.Options o = Attention.Options.causal(0.4f).withSoftcap(2.5f).withSlidingWindow(50).withPadding(Tensor.ofInts(pad, 2, s));
+        float[] recorded = Attention.sdpa(q, k, v, o).toFloatArray();
+        float[] plain;
+        try (var ignored = Tensor.noGrad()) {
+            plain = Attention.sdpa(q, k, v, o).toFloatArray();
+        }
+        assertThat(plain).containsExactly(recorded);
+    }
+
     @Test
     void randomConfigurations() {
         Generator r = new Generator(45);
