@@ -99,6 +99,43 @@ public final class Activations {
         }
     }
 
+    /** out = f(gate)·up: the inner product of a gated MLP (SwiGLU, GeGLU). */
+    public static void gatedForward(Fn fn, float[] gate, int gateO, float[] up, int upO, float[] out, int oo, int n) {
+        int i = 0;
+        if (fn == Fn.SILU) {
+            for (; i < S.loopBound(n); i += L) {
+                var v = load(gate, gateO + i);
+                v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).mul(load(up, upO + i)).intoArray(out, oo + i);
+            }
+            for (; i < n; i++) out[oo + i] = scalar(fn, 0f, gate[gateO + i]) * up[upO + i];
+        } else {
+            forward(fn, 0f, gate, gateO, out, oo, n);
+            VectorMath.binary(VectorMath.BinOp.MUL, out, oo, 1, up, upO, 1, out, oo, n);
+        }
+    }
+
+    /** Backward of {@link #gatedForward}: dgate = g·up·f'(gate), dup = g·f(gate). */
+    public static void gatedBackward(Fn fn, float[] gate, int gateO, float[] up, int upO, float[] g, int go,
+                                     float[] dgate, int dgo, float[] dup, int duo, int n) {
+        int i = 0;
+        if (fn == Fn.SILU) {
+            // one exponential for both: silu = x·σ, silu' = σ·(1 + x·(1 − σ))
+            for (; i < S.loopBound(n); i += L) {
+                var v = load(gate, gateO + i);
+                var gv = load(g, go + i);
+                var onePlusExp = v.neg().lanewise(VectorOperators.EXP).add(1f);
+                var sig = FloatVector.broadcast(S, 1f).div(onePlusExp);
+                gv.mul(v.div(onePlusExp)).intoArray(dup, duo + i);
+                gv.mul(load(up, upO + i)).mul(sig.mul(v.mul(sig.neg().add(1f)).add(1f))).intoArray(dgate, dgo + i);
+            }
+        }
+        for (; i < n; i++) {
+            float x = gate[gateO + i], a = scalar(fn, 0f, x);
+            dup[duo + i] = g[go + i] * a;
+            dgate[dgo + i] = g[go + i] * up[upO + i] * scalarDerivative(fn, 0f, x, a);
+        }
+    }
+
     private static FloatVector load(float[] a, int off) {
         return FloatVector.fromArray(S, a, off);
     }
