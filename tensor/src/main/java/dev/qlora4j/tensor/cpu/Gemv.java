@@ -4,7 +4,6 @@ import dev.qlora4j.tensor.cpu.GemmPack.ArrayB;
 import dev.qlora4j.tensor.cpu.GemmPack.BSource;
 import dev.qlora4j.tensor.cpu.GemmPack.SegmentB;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -96,8 +95,8 @@ final class Gemv {
             s2 = FloatVector.fromArray(S, w, r2 + p).fma(xv, s2);
             s3 = FloatVector.fromArray(S, w, r3 + p).fma(xv, s3);
         }
-        float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD);
-        float d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
+        float d0 = VectorMath.lanesSum(s0), d1 = VectorMath.lanesSum(s1);
+        float d2 = VectorMath.lanesSum(s2), d3 = VectorMath.lanesSum(s3);
         for (; p < k; p++) {
             float xp = x[xo + p];
             d0 = Math.fma(xp, w[r0 + p], d0);
@@ -126,8 +125,8 @@ final class Gemv {
             s2 = w.vector(r2 + p).fma(xv, s2);
             s3 = w.vector(r3 + p).fma(xv, s3);
         }
-        float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD);
-        float d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
+        float d0 = VectorMath.lanesSum(s0), d1 = VectorMath.lanesSum(s1);
+        float d2 = VectorMath.lanesSum(s2), d3 = VectorMath.lanesSum(s3);
         for (; p < k; p++) {
             float xp = x[xo + p];
             d0 = Math.fma(xp, w.at(r0 + p), d0);
