@@ -45,6 +45,12 @@ public final class Attention {
         }
     }
 
+    /**
+     * Queries are processed in blocks of this many rows; a block computes scores only for the keys
+     * some row of it can see, so a causal mask skips about half of the work (3/8 with T = 256).
+     */
+    static final int QUERY_BLOCK = 64;
+
     // q [B, Hq, T, D], k [B, Hkv, S, D], v [B, Hkv, S, Dv] → [B, Hq, T, Dv]
     public static Tensor sdpa(Tensor q, Tensor k, Tensor v, Options o) {
         if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4)
@@ -55,64 +61,82 @@ public final class Attention {
             throw new IllegalArgumentException("attention shapes q" + Shapes.str(q.shape) + " k" + Shapes.str(k.shape)
                     + " v" + Shapes.str(v.shape));
         int group = hq / hkv;
-        int offset = o.queryOffset() < 0 ? s - t : o.queryOffset();
-        boolean[] visible = visibility(o, b, t, s, offset);
-        Tensor qd = dense(q), kd = dense(k), vd = dense(v);
-        float[] qa = qd.array(), ka = kd.array(), va = vd.array();
-        int qo = qd.arrayOffset(), ko = kd.arrayOffset(), vo = vd.arrayOffset();
-        float[] probs = new float[b * hq * t * s];
-        float[] capped = o.softcap() > 0 ? new float[b * hq * t * s] : null;
-        Tensor out = Tensor.zeros(b, hq, t, dv);
-        float[] oa = out.array();
+        Mask mask = new Mask(o, b, t, s);
+        Heads qh = Heads.of(q), kh = Heads.of(k), vh = Heads.of(v);
+        // backward needs every probability (and soft-capped score); without a graph one block's worth per task will do
+        boolean keep = Autograd.needsGraph(q, k, v);
+        float[] probs = keep ? new float[b * hq * t * s] : null;
+        float[] capped = keep && o.softcap() > 0 ? new float[b * hq * t * s] : null;
+        // written as [B, T, Hq, Dv], viewed as [B, Hq, T, Dv]: merging the heads afterwards is free
+        Tensor out = new Tensor(Tensor.zeros(b * t * hq * dv).data, DType.F32, new int[]{b, hq, t, dv},
+                new long[]{(long) t * hq * dv, dv, (long) hq * dv, 1}, 0);
+        Heads oh = Heads.of(out);
         Parallel.range(b * hq, 1, (from, to) -> {
+            float[] pa = keep ? probs : new float[Math.min(t, QUERY_BLOCK) * s];
             for (int bh = from; bh < to; bh++) {
-                int bi = bh / hq, kvh = bi * hkv + (bh % hq) / group;
-                int pOff = bh * t * s;
-                // scores [T, S] = q [T, D] · k [S, D]ᵀ · scale
-                Gemm.sgemm(false, true, t, s, d, o.scale(), qa, qo + bh * t * d, d, ka, ko + kvh * s * d, d,
-                        0f, probs, pOff, s);
-                if (capped != null) {
-                    Activations.forward(Activations.Fn.SOFTCAP, o.softcap(), probs, pOff, capped, pOff, t * s);
-                    System.arraycopy(capped, pOff, probs, pOff, t * s);
+                int bi = bh / hq, h = bh % hq, kvh = h / group;
+                int qo = qh.at(bi, h), ko = kh.at(bi, kvh), vo = vh.at(bi, kvh), oo = oh.at(bi, h);
+                for (int i0 = 0; i0 < t; i0 += QUERY_BLOCK) {
+                    int i1 = Math.min(t, i0 + QUERY_BLOCK), lo = mask.firstKey(i0), hi = mask.endKey(i1 - 1);
+                    if (hi <= lo) continue;   // every key masked: probabilities and output stay zero
+                    int n = hi - lo, p0 = (keep ? (bh * t + i0) * s : 0) + lo;
+                    // scores [rows, n] = q [rows, D] · k [n, D]ᵀ · scale
+                    Gemm.sgemm(false, true, i1 - i0, n, d, o.scale(), qh.a, qo + i0 * qh.ld, qh.ld, kh.a, ko + lo * kh.ld, kh.ld,
+                            0f, pa, p0, s);
+                    for (int i = i0; i < i1; i++) {
+                        int row = p0 + (i - i0) * s;
+                        if (o.softcap() > 0) {
+                            Activations.forward(Activations.Fn.SOFTCAP, o.softcap(), pa, row, pa, row, n);
+                            if (capped != null) System.arraycopy(pa, row, capped, row, n);
+                        }
+                        mask.apply(pa, row, bi, i, lo, hi);
+                        Softmax.softmaxRow(pa, row, pa, row, n);
+                    }
+                    // out [rows, Dv] = P [rows, n] · v [n, Dv]
+                    Gemm.sgemm(false, false, i1 - i0, dv, n, 1f, pa, p0, s, vh.a, vo + lo * vh.ld, vh.ld,
+                            0f, oh.a, oo + i0 * oh.ld, oh.ld);
                 }
-                for (int i = 0; i < t; i++) {
-                    int row = pOff + i * s, mrow = (bi * t + i) * s;
-                    for (int j = 0; j < s; j++) if (!visible[mrow + j]) probs[row + j] = Float.NEGATIVE_INFINITY;
-                    Softmax.softmaxRow(probs, row, probs, row, s);
-                }
-                // out [T, Dv] = P [T, S] · v [S, Dv]
-                Gemm.sgemm(false, false, t, dv, s, 1f, probs, pOff, s, va, vo + kvh * s * dv, dv, 0f, oa, bh * t * dv, dv);
             }
         });
         return Autograd.record(out, "sdpa", (g, needs) -> {
-            Tensor gd = dense(g);
-            float[] ga = gd.array();
-            int go = gd.arrayOffset();
-            Tensor dq = Tensor.zeros(q.shape), dk = Tensor.zeros(k.shape), dvT = Tensor.zeros(v.shape);
-            float[] dqa = dq.array(), dka = dk.array(), dva = dvT.array();
+            Heads gh = Heads.of(g);
+            // gradients in their inputs' layouts, so that the views' backwards need no copies
+            Tensor dq = Views.zerosLike(q), dk = Views.zerosLike(k), dvT = Views.zerosLike(v);
+            Heads dqh = Heads.of(dq), dkh = Heads.of(dk), dvh = Heads.of(dvT);
             // one task per key/value head, so the heads of a group add into dk/dv without races
             Parallel.range(b * hkv, 1, (from, to) -> {
-                float[] dp = new float[t * s];
+                float[] dp = new float[Math.min(t, QUERY_BLOCK) * s];
                 for (int bk = from; bk < to; bk++) {
-                    int bi = bk / hkv, kh = bk % hkv;
+                    int bi = bk / hkv, kvh = bk % hkv;
+                    int ko = kh.at(bi, kvh), vo = vh.at(bi, kvh), dko = dkh.at(bi, kvh), dvo = dvh.at(bi, kvh);
                     for (int gq = 0; gq < group; gq++) {
-                        int bh = bi * hq + kh * group + gq, pOff = bh * t * s;
-                        // dV [S, Dv] += Pᵀ · dO
-                        Gemm.sgemm(true, false, s, dv, t, 1f, probs, pOff, s, ga, go + bh * t * dv, dv, 1f, dva, bk * s * dv, dv);
-                        // dP [T, S] = dO [T, Dv] · V [S, Dv]ᵀ
-                        Gemm.sgemm(false, true, t, s, dv, 1f, ga, go + bh * t * dv, dv, va, vo + bk * s * dv, dv, 0f, dp, 0, s);
-                        // dS = P ⊙ (dP − Σ_j dP⊙P), then through the soft-cap
-                        for (int i = 0; i < t; i++) {
-                            int row = pOff + i * s;
-                            float dot = VectorMath.dot(dp, i * s, probs, row, s);
-                            VectorMath.affine(dp, i * s, 1f, -dot, dp, i * s, s);
-                            VectorMath.binary(VectorMath.BinOp.MUL, dp, i * s, 1, probs, row, 1, dp, i * s, s);
-                            if (capped != null)
-                                Activations.backward(Activations.Fn.SOFTCAP, o.softcap(), null, 0, capped, row, dp, i * s, dp, i * s, s);
+                        int h = kvh * group + gq, bh = bi * hq + h, pOff = bh * t * s;
+                        int qo = qh.at(bi, h), go = gh.at(bi, h), dqo = dqh.at(bi, h);
+                        for (int i0 = 0; i0 < t; i0 += QUERY_BLOCK) {
+                            int i1 = Math.min(t, i0 + QUERY_BLOCK), rows = i1 - i0, lo = mask.firstKey(i0), hi = mask.endKey(i1 - 1);
+                            if (hi <= lo) continue;
+                            int n = hi - lo, p0 = pOff + i0 * s + lo;
+                            // dV [n, Dv] += Pᵀ · dO
+                            Gemm.sgemm(true, false, n, dv, rows, 1f, probs, p0, s, gh.a, go + i0 * gh.ld, gh.ld,
+                                    1f, dvh.a, dvo + lo * dvh.ld, dvh.ld);
+                            // dP [rows, n] = dO [rows, Dv] · V [n, Dv]ᵀ
+                            Gemm.sgemm(false, true, rows, n, dv, 1f, gh.a, go + i0 * gh.ld, gh.ld, vh.a, vo + lo * vh.ld, vh.ld,
+                                    0f, dp, 0, n);
+                            // dS = P ⊙ (dP − Σ_j dP⊙P), then through the soft-cap
+                            for (int r = 0; r < rows; r++) {
+                                int row = p0 + r * s;
+                                float dot = VectorMath.dot(dp, r * n, probs, row, n);
+                                VectorMath.affine(dp, r * n, 1f, -dot, dp, r * n, n);
+                                VectorMath.binary(VectorMath.BinOp.MUL, dp, r * n, 1, probs, row, 1, dp, r * n, n);
+                                if (capped != null)
+                                    Activations.backward(Activations.Fn.SOFTCAP, o.softcap(), null, 0, capped, row, dp, r * n, dp, r * n, n);
+                            }
+                            // dQ [rows, D] = dS · K · scale;  dK [n, D] += dSᵀ · Q · scale
+                            Gemm.sgemm(false, false, rows, d, n, o.scale(), dp, 0, n, kh.a, ko + lo * kh.ld, kh.ld,
+                                    0f, dqh.a, dqo + i0 * dqh.ld, dqh.ld);
+                            Gemm.sgemm(true, false, n, d, rows, o.scale(), dp, 0, n, qh.a, qo + i0 * qh.ld, qh.ld,
+                                    1f, dkh.a, dko + lo * dkh.ld, dkh.ld);
                         }
-                        // dQ [T, D] = dS · K · scale;  dK [S, D] += dSᵀ · Q · scale
-                        Gemm.sgemm(false, false, t, d, s, o.scale(), dp, 0, s, ka, ko + bk * s * d, d, 0f, dqa, bh * t * d, d);
-                        Gemm.sgemm(true, false, s, d, t, o.scale(), dp, 0, s, qa, qo + bh * t * d, d, 1f, dka, bk * s * d, d);
                     }
                 }
             });
@@ -120,30 +144,65 @@ public final class Attention {
         }, q, k, v);
     }
 
-    /** visible[b][i][j]: whether query i of row b may look at key j. */
-    private static boolean[] visibility(Options o, int b, int t, int s, int offset) {
-        int[] pad = null;
-        if (o.keyPadding() != null) {
-            Tensor m = o.keyPadding();
-            if (m.rank() != 2 || m.shape[0] != b || m.shape[1] != s)
-                throw new IllegalArgumentException("key padding mask " + Shapes.str(m.shape) + " for batch " + b + " and " + s + " keys");
-            pad = m.toIntArray();
+    /**
+     * A [B, H, R, C] operand read in place: matrix (b, h) starts at {@code at(b, h)} of {@code a}
+     * with rows {@code ld} apart. Any strides work as long as each row is contiguous (the
+     * transposed [B, T, H, D] projections, a KV cache's filled prefix); other tensors are copied.
+     */
+    private record Heads(float[] a, int base, long sb, long sh, int ld) {
+        static Heads of(Tensor x) {
+            if (x.floatArray() == null || x.shape[3] > 1 && x.strides[3] != 1) x = Arith.floatStorage(x).contiguous();
+            // a single row's stride is never used (and may be anything)
+            int ld = x.shape[2] > 1 ? Math.toIntExact(x.strides[2]) : Math.max(1, x.shape[3]);
+            return new Heads(x.floatArray(), Arith.base(x), x.strides[0], x.strides[1], ld);
         }
-        boolean[] vis = new boolean[b * t * s];
-        Arrays.fill(vis, true);
-        for (int bi = 0; bi < b; bi++)
-            for (int i = 0; i < t; i++)
-                for (int j = 0; j < s; j++) {
-                    int qpos = i + offset;
-                    boolean ok = (pad == null || pad[bi * s + j] != 0)
-                            && (!o.causal() || j <= qpos)
-                            && (o.slidingWindow() <= 0 || qpos - j < o.slidingWindow());
-                    vis[(bi * t + i) * s + j] = ok;
-                }
-        return vis;
+
+        int at(int b, int h) {
+            return Math.toIntExact(base + b * sb + h * sh);
+        }
     }
 
-    private static Tensor dense(Tensor x) {
-        return Arith.floatStorage(x).contiguous();
+    /**
+     * Which keys each query sees: key j is visible to query i (position qpos = i + offset) when
+     * it is not padding, j ≤ qpos if causal, and qpos − j < window if there is a window.
+     */
+    private static final class Mask {
+        private final boolean causal;
+        private final int window, offset, s;
+        private final int[] pad;
+
+        Mask(Options o, int b, int t, int s) {
+            this.causal = o.causal();
+            this.window = o.slidingWindow();
+            this.offset = o.queryOffset() < 0 ? s - t : o.queryOffset();
+            this.s = s;
+            if (o.keyPadding() != null) {
+                Tensor m = o.keyPadding();
+                if (m.rank() != 2 || m.shape[0] != b || m.shape[1] != s)
+                    throw new IllegalArgumentException("key padding mask " + Shapes.str(m.shape) + " for batch " + b + " and " + s + " keys");
+                pad = m.toIntArray();
+            } else {
+                pad = null;
+            }
+        }
+
+        /** The first key query i may see (ignoring padding). */
+        int firstKey(int i) {
+            return window > 0 ? Math.max(0, i + offset - window + 1) : 0;
+        }
+
+        /** One past the last key query i may see (ignoring padding); at most firstKey(i) when none. */
+        int endKey(int i) {
+            return causal ? Math.max(0, Math.min(s, i + offset + 1)) : s;
+        }
+
+        /** Sets the masked scores of query i among keys [lo, hi) (row = the score of key lo) to −∞. */
+        void apply(float[] scores, int row, int b, int i, int lo, int hi) {
+            int first = Math.min(hi, Math.max(lo, firstKey(i))), end = Math.max(first, Math.min(hi, endKey(i)));
+            Arrays.fill(scores, row, row + first - lo, Float.NEGATIVE_INFINITY);
+            Arrays.fill(scores, row + end - lo, row + hi - lo, Float.NEGATIVE_INFINITY);
+            if (pad != null)
+                for (int j = first; j < end; j++) if (pad[b * s + j] == 0) scores[row + j - lo] = Float.NEGATIVE_INFINITY;
+        }
     }
 }

@@ -120,9 +120,25 @@ public final class Autograd {
         }
     }
 
+    /**
+     * Marks {@code g}, a gradient a backward function has just allocated and returns for exactly
+     * one input without keeping it, as free to become a leaf's {@code grad} without a copy. (A
+     * full-parameter step would otherwise copy every weight gradient once more.)
+     */
+    static Tensor owned(Tensor g) {
+        if (g != null) g.ownedGradient = true;
+        return g;
+    }
+
     private static void accumulateLeaf(Tensor leaf, Tensor g) {
         if (leaf.grad == null) {
-            leaf.grad = Views.copy(g.dtype == DType.F32 ? g : g.to(DType.F32));
+            if (g.ownedGradient && g.isDenseF32() && g.arrayOffset() == 0 && g.array().length == g.numel()) {
+                // taken once: the same object reaching a second leaf is copied there
+                g.ownedGradient = false;
+                leaf.grad = g;
+            } else {
+                leaf.grad = Views.copy(g.dtype == DType.F32 ? g : g.to(DType.F32));
+            }
         } else {
             Arith.addInPlace(leaf.grad, g);
         }

@@ -26,7 +26,7 @@ public final class Embedding {
             int go = gd.arrayOffset();
             for (int r = 0; r < rowsIdx.length; r++)
                 dev.qlora4j.tensor.cpu.VectorMath.axpy(1f, ga, go + r * c, wa, rowsIdx[r] * c, c);
-            return new Tensor[]{gw, null};
+            return new Tensor[]{Autograd.owned(gw), null};
         }, weight, ids);
     }
 }

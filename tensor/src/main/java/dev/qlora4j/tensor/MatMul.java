@@ -145,7 +145,7 @@ public final class MatMul {
                         0f, gw.array(), 0, in);
             }
             if (needs[2]) gb = Reduce.sum(gd.reshape(rows, outF), new int[]{0}, false);
-            return new Tensor[]{gx, gw, gb};
+            return new Tensor[]{Autograd.owned(gx), Autograd.owned(gw), gb};
         }, x, w, bias);
     }
 

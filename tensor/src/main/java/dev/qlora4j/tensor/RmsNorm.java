@@ -60,7 +60,7 @@ public final class RmsNorm {
             if (dwParts != null) {
                 float[] sum = dwParts[0];
                 for (int p = 1; p < parts; p++) VectorMath.axpy(1f, dwParts[p], 0, sum, 0, c);
-                dw = Tensor.of(sum, c);
+                dw = Autograd.owned(Tensor.of(sum, c));
             }
             return new Tensor[]{dx, dw};
         }, x, w);

@@ -49,29 +49,38 @@ public final class Rope {
         for (int p : pos)
             if (p < 0 || p >= table.maxPositions())
                 throw new IllegalArgumentException("position " + p + " outside the rope table of " + table.maxPositions());
-        Tensor xd = Arith.floatStorage(x).contiguous();
-        Tensor y = Tensor.zeros(x.shape);
-        rotate(xd.array(), xd.arrayOffset(), y.array(), table, pos, perBatch, b, h, t, half, false);
+        Tensor xd = rowsContiguous(x);
+        // y (and dx) in x's layout: for the transposed [B, T, H, D] projections that avoids a copy
+        // here and makes the transposes' backward free
+        Tensor y = Views.zerosLike(x);
+        rotate(xd, y, table, pos, perBatch, false);
         return Autograd.record(y, "rope", (g, needs) -> {
-            Tensor gd = Arith.floatStorage(g).contiguous();
-            Tensor dx = Tensor.zeros(x.shape);
-            rotate(gd.array(), gd.arrayOffset(), dx.array(), table, pos, perBatch, b, h, t, half, true);
+            Tensor dx = Views.zerosLike(x);
+            rotate(rowsContiguous(g), dx, table, pos, perBatch, true);
             return new Tensor[]{dx, null};
         }, x, positions);
     }
 
-    /** Rotates every head vector by its position's angle (or by minus it, which is the backward). */
-    private static void rotate(float[] in, int io, float[] out, Table tb, int[] pos, boolean perBatch,
-                               int b, int h, int t, int half, boolean inverse) {
-        int d = 2 * half;
+    /** t itself when it is F32 in a float[] with contiguous head vectors, otherwise a dense copy. */
+    private static Tensor rowsContiguous(Tensor t) {
+        Tensor f = Arith.floatStorage(t);
+        return f.shape[3] <= 1 || f.strides[3] == 1 ? f : f.contiguous();
+    }
+
+    /** Rotates every head vector of in [B, H, T, D] into out by its position's angle (or minus it: the backward). */
+    private static void rotate(Tensor in, Tensor out, Table tb, int[] pos, boolean perBatch, boolean inverse) {
+        int h = in.shape[1], t = in.shape[2], half = tb.half(), d = 2 * half;
+        float[] ia = Arith.heap(in), oa = Arith.heap(out);
+        int ib = Arith.base(in), ob = Arith.base(out);
         float sign = inverse ? -1f : 1f;
-        Parallel.range(b * h, Math.max(1, 2048 / Math.max(1, t * d)), (from, to) -> {
+        Parallel.range(in.shape[0] * h, Math.max(1, 2048 / Math.max(1, t * d)), (from, to) -> {
             for (int bh = from; bh < to; bh++) {
-                int bi = bh / h;
+                int bi = bh / h, hi = bh % h;
+                long io = ib + bi * in.strides[0] + hi * in.strides[1], oo = ob + bi * out.strides[0] + hi * out.strides[1];
                 for (int ti = 0; ti < t; ti++) {
                     int p = pos[perBatch ? bi * t + ti : ti];
-                    int base = (bh * t + ti) * d;
-                    VectorMath.rotateHalf(in, io + base, out, base, tb.cos(), tb.sin(), p * half, half, sign);
+                    VectorMath.rotateHalf(ia, (int) (io + ti * in.strides[2]), oa, (int) (oo + ti * out.strides[2]),
+                            tb.cos(), tb.sin(), p * half, half, sign);
                 }
             }
         });

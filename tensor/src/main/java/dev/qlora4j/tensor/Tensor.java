@@ -33,6 +33,11 @@ public final class Tensor {
     boolean requiresGrad;
     Tensor grad;
     Node gradFn;
+    /**
+     * Set on a gradient that a backward function allocated for one input and keeps no reference to:
+     * a leaf may adopt it as its {@link #grad} instead of copying it (see {@link Autograd#owned}).
+     */
+    boolean ownedGradient;
 
     Tensor(MemorySegment data, DType dtype, int[] shape, long[] strides, long offset) {
         this.data = data;

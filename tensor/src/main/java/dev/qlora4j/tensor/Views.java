@@ -200,6 +200,28 @@ final class Views {
         }
     }
 
+    /**
+     * A zero-filled F32 tensor of x's shape with its last dimension contiguous and the others laid
+     * out in x's order (by decreasing stride), not necessarily row-major: the gradient of a
+     * transposed view produced this way is contiguous again once the transpose's backward has
+     * turned it back.
+     */
+    static Tensor zerosLike(Tensor x) {
+        int r = x.rank();
+        Integer[] order = new Integer[r];
+        for (int i = 0; i < r; i++) order[i] = i;
+        // stable: equal strides (size-1 dimensions) keep their order
+        if (r > 1) Arrays.sort(order, 0, r - 1, (i, j) -> Long.compare(x.strides[j], x.strides[i]));
+        long[] strides = new long[r];
+        long step = 1;
+        for (int i = r - 1; i >= 0; i--) {
+            strides[order[i]] = step;
+            step *= x.shape[order[i]];
+        }
+        Tensor flat = Tensor.zeros(Math.toIntExact(x.numel()));
+        return new Tensor(flat.data, DType.F32, x.shape.clone(), strides, 0);
+    }
+
     static Tensor expandNoGrad(Tensor x, int[] shape) {
         try (var ignored = Autograd.noGrad()) {
             return expand(x, shape).detach();

@@ -95,6 +95,38 @@ class AttentionTest {
         check(2, 2, 1, 1, 6, 4, Attention.Options.causal(0.5f).withSlidingWindow(3), null);
     }
 
+    /**
+     * Longer sequences than one query block: the blocks restrict their keys to those some row can
+     * see (causal, sliding window, explicit offsets), which the short cases above never exercise.
+     */
+    @Test
+    void queryBlocksLongerThanOne() {
+        int t = Attention.QUERY_BLOCK * 2 + 7;
+        int[] pad = new int[t];
+        for (int j = 0; j < t; j++) pad[j] = j % 11 == 3 ? 0 : 1;
+        check(1, 2, 1, t, t, 2, Attention.Options.causal(0.6f), null);
+        check(1, 2, 1, t, t, 2, Attention.Options.causal(0.6f).withSlidingWindow(Attention.QUERY_BLOCK / 2 + 3), pad);
+        check(1, 1, 1, t, t, 2, new Attention.Options(0.6f, false, 40, 2f, null, -1), null);
+        // fewer queries than keys, causal from offset 10: the first block sees keys [0, 74)
+        check(1, 1, 1, t - 20, t, 2, Attention.Options.causal(0.6f).withQueryOffset(10), null);
+    }
+
+    /** Without a graph only one block of probabilities is kept per task: the output must not change. */
+    @Test
+    void withoutAGraphTheOutputIsTheSame() {
+        int t = Attention.QUERY_BLOCK + 21, s = t + 5;
+        int[] pad = new int[2 * s];
+        for (int j = 0; j < pad.length; j++) pad[j] = j % 7 == 2 ? 0 : 1;
+        Tensor q = GradCheck.param(g, 2, 4, t, 8), k = GradCheck.param(g, 2, 2, s, 8), v = GradCheck.strided(g, 2, 2, s, 8);
+        Attention.Options o = Attention.Options.causal(0.4f).withSoftcap(2.5f).withSlidingWindow(50).withPadding(Tensor.ofInts(pad, 2, s));
+        float[] recorded = Attention.sdpa(q, k, v, o).toFloatArray();
+        float[] plain;
+        try (var ignored = Tensor.noGrad()) {
+            plain = Attention.sdpa(q, k, v, o).toFloatArray();
+        }
+        assertThat(plain).containsExactly(recorded);
+    }
+
     @Test
     void randomConfigurations() {
         Generator r = new Generator(45);

@@ -20,6 +20,28 @@ class AutogradTest {
         assertThat(x.grad()).isNull();
     }
 
+    /**
+     * A weight gradient is adopted by its leaf without a copy (Autograd.owned), but one gradient
+     * object reaching two leaves must not become the grad of both: accumulating into one would
+     * change the other.
+     */
+    @Test
+    void anAdoptedGradientIsNeverSharedBetweenLeaves() {
+        Tensor a = Tensor.vector(1f, 2f).requiresGrad(true), b = Tensor.vector(3f, -1f).requiresGrad(true);
+        Tensor w = Tensor.of(new float[]{1f, 2f, 3f, 4f, 5f, 6f}, 3, 2).requiresGrad(true);
+        // (a + b)·Wᵀ: linear's input gradient (owned) goes unchanged to both leaves through the add
+        MatMul.linear(a.add(b), w, null).sum().backward();
+        float[] once = {9f, 12f};                                  // column sums of W
+        assertThat(a.grad().toFloatArray()).containsExactly(once);
+        assertThat(b.grad().toFloatArray()).containsExactly(once);
+        assertThat(a.grad().segment().heapBase().orElseThrow()).isNotSameAs(b.grad().segment().heapBase().orElseThrow());
+        float[] wGrad = w.grad().toFloatArray();
+        MatMul.linear(a.add(b), w, null).sum().backward();
+        assertThat(a.grad().toFloatArray()).containsExactly(18f, 24f);
+        assertThat(b.grad().toFloatArray()).containsExactly(18f, 24f);
+        for (int i = 0; i < wGrad.length; i++) assertThat(w.grad().toFloatArray()[i]).isEqualTo(2 * wGrad[i]);
+    }
+
     @Test
     void tensorsUsedTwice() {
         Tensor x = Tensor.vector(3f, -1f).requiresGrad(true);

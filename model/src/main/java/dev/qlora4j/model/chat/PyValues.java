@@ -1,5 +1,7 @@
 package dev.qlora4j.model.chat;
 
+import dev.qlora4j.tensor.io.PyFloat;
+
 import com.hubspot.jinjava.objects.SafeString;
 
 import java.math.BigDecimal;
@@ -137,25 +139,6 @@ final class PyValues {
     static String floatRepr(double d) {
         if (Double.isNaN(d)) return "nan";
         if (Double.isInfinite(d)) return d > 0 ? "inf" : "-inf";
-        if (d == 0) return (1 / d < 0) ? "-0.0" : "0.0";
-        BigDecimal dec = new BigDecimal(Double.toString(Math.abs(d))).stripTrailingZeros();
-        String digits = dec.unscaledValue().toString();
-        int exponent = digits.length() - 1 - dec.scale();
-        StringBuilder sb = new StringBuilder(d < 0 ? "-" : "");
-        if (exponent < -4 || exponent >= 16) {
-            sb.append(digits.charAt(0));
-            if (digits.length() > 1) sb.append('.').append(digits, 1, digits.length());
-            sb.append('e').append(exponent < 0 ? '-' : '+');
-            int abs = Math.abs(exponent);
-            if (abs < 10) sb.append('0');
-            sb.append(abs);
-        } else if (exponent < 0) {
-            sb.append("0.").append("0".repeat(-exponent - 1)).append(digits);
-        } else if (digits.length() <= exponent + 1) {
-            sb.append(digits).append("0".repeat(exponent + 1 - digits.length())).append(".0");
-        } else {
-            sb.append(digits, 0, exponent + 1).append('.').append(digits, exponent + 1, digits.length());
-        }
-        return sb.toString();
+        return PyFloat.repr(d);
     }
 }

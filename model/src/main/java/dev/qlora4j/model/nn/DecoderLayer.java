@@ -2,6 +2,7 @@ package dev.qlora4j.model.nn;
 
 import dev.qlora4j.model.config.ModelConfig;
 import dev.qlora4j.tensor.Attention;
+import dev.qlora4j.tensor.GatedActivation;
 import dev.qlora4j.tensor.RmsNorm;
 import dev.qlora4j.tensor.Rope;
 import dev.qlora4j.tensor.Tensor;
@@ -113,12 +114,12 @@ public final class DecoderLayer {
 
     // x [B, T, C] → [B, T, C]
     private Tensor mlp(Tensor x) {
-        Tensor gate = projections.get("mlp.gate_proj").forward(x);
-        Tensor activated = switch (config.activation()) {
-            case SILU -> gate.silu();
-            case GELU_TANH -> gate.geluTanh();
-            case GELU -> gate.gelu();
+        Tensor gate = projections.get("mlp.gate_proj").forward(x), up = projections.get("mlp.up_proj").forward(x);
+        GatedActivation.Kind kind = switch (config.activation()) {
+            case SILU -> GatedActivation.Kind.SILU;
+            case GELU_TANH -> GatedActivation.Kind.GELU_TANH;
+            case GELU -> GatedActivation.Kind.GELU;
         };
-        return projections.get("mlp.down_proj").forward(activated.mul(projections.get("mlp.up_proj").forward(x)));
+        return projections.get("mlp.down_proj").forward(GatedActivation.apply(kind, gate, up));
     }
 }

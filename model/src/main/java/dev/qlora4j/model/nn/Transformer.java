@@ -15,16 +15,19 @@ import dev.qlora4j.tensor.io.SafetensorsCheckpoint;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 /**
  * A decoder-only model from a Hugging Face folder: Llama, Qwen2 or Gemma-2, with the causal-LM
  * head ({@code lm_head}, possibly tied to the embeddings) or the sequence-classification head
  * ({@code score}, read at each row's last non-pad token). Frozen weights are views of the
  * checkpoint's memory mapping, so the model keeps the checkpoint open until {@link #close}.
+ * {@link #create} builds one of a config's shapes from weights supplied in memory instead.
  */
 public final class Transformer implements AutoCloseable {
     private final ModelConfig config;
@@ -83,7 +86,36 @@ public final class Transformer implements AutoCloseable {
         }
     }
 
-    private static Transformer build(ModelConfig cfg, QuantizationConfig quantization, SafetensorsCheckpoint ckpt, WeightLoader w) {
+    /**
+     * A model of {@code config}'s shapes whose weights come from {@code init} instead of a checkpoint
+     * (random models for benchmarks and tests). {@code init} gets each HF tensor name with the shape
+     * config.json implies and returns an F32 tensor of that shape; with {@code trainable} every
+     * weight is marked as requiring grad, otherwise all are frozen.
+     */
+    public static Transformer create(ModelConfig config, BiFunction<String, int[], Tensor> init, boolean trainable) {
+        Weights supplied = new Weights() {
+            @Override
+            public Tensor matrix(String name, int rows, int cols) {
+                return take(name, rows, cols);
+            }
+
+            @Override
+            public Tensor vector(String name, int length) {
+                return take(name, length);
+            }
+
+            private Tensor take(String name, int... shape) {
+                Tensor t = init.apply(name, shape.clone());
+                if (!Arrays.equals(t.shape(), shape) || !t.isDenseF32())
+                    throw new IllegalArgumentException("weight " + name + " must be a dense F32 tensor of shape "
+                            + Arrays.toString(shape) + ", got " + t);
+                return t.requiresGrad(trainable);
+            }
+        };
+        return build(config, null, null, supplied);
+    }
+
+    private static Transformer build(ModelConfig cfg, QuantizationConfig quantization, SafetensorsCheckpoint ckpt, Weights w) {
         int c = cfg.hiddenSize(), d = cfg.headDim(), ff = cfg.intermediateSize();
         int q = cfg.attention().numHeads() * d, kv = cfg.attention().numKeyValueHeads() * d;
         Tensor embed = w.matrix("model.embed_tokens.weight", cfg.vocabSize(), c);
@@ -202,8 +234,10 @@ public final class Transformer implements AutoCloseable {
     // ids, mask, labels [B, T] → scalar
     public Tensor causalLmLoss(Tensor ids, Tensor attentionMask, Tensor labels, CrossEntropy.Reduction reduction) {
         int t = ids.size(1);
-        Tensor logits = lmLogits(hidden(ids, attentionMask, null));
-        return CrossEntropy.apply(logits.narrow(1, 0, t - 1), labels.narrow(1, 1, t - 1), reduction);
+        // the last position predicts nothing: leaving it out before the head spares a copy of the
+        // [B, T−1, V] logits (and of their gradient) that narrowing them afterwards would cost
+        Tensor logits = lmLogits(hidden(ids, attentionMask, null).narrow(1, 0, t - 1));
+        return CrossEntropy.apply(logits, labels.narrow(1, 1, t - 1), reduction);
     }
 
     /** Classifier logits [B, labels], read at each row's last token that is not padding. */
@@ -254,7 +288,7 @@ public final class Transformer implements AutoCloseable {
 
     @Override
     public void close() {
-        checkpoint.close();
+        if (checkpoint != null) checkpoint.close();
     }
 
     /** The error for a prompt that does not fit. */

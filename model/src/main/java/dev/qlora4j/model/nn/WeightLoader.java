@@ -19,7 +19,7 @@ import java.util.Arrays;
  * stored as a bitsandbytes 4-bit weight, or one that quantize-on-load selects, becomes an
  * {@link Nf4Linear}.
  */
-final class WeightLoader {
+final class WeightLoader implements Weights {
     private final SafetensorsCheckpoint checkpoint;
     private final boolean trainable;
     private final QuantizationConfig quantizeOnLoad;
@@ -39,7 +39,8 @@ final class WeightLoader {
      * The projection {@code module} (e.g. "model.layers.0.self_attn.q_proj") with weight [out, in]:
      * 4-bit when the checkpoint stores it so or quantize-on-load selects it, dense otherwise.
      */
-    Linear linear(String module, int out, int in, boolean withBias) {
+    @Override
+    public Linear linear(String module, int out, int in, boolean withBias) {
         String key = module + ".weight";
         Tensor bias = withBias ? vector(module + ".bias", out) : null;
         if (Nf4StateDict.isQuantized(checkpoint, key)) {
@@ -58,25 +59,18 @@ final class WeightLoader {
         return new DenseLinear(matrix(key, out, in), bias);
     }
 
-    boolean has(String name) {
-        return checkpoint.contains(name);
-    }
-
     /** A weight matrix [rows, cols]: zero-copy when frozen and F32/BF16, else an F32 copy. */
-    Tensor matrix(String name, int rows, int cols) {
+    @Override
+    public Tensor matrix(String name, int rows, int cols) {
         Tensor t = require(name, rows, cols);
         if (!trainable && (t.dtype() == DType.F32 || t.dtype() == DType.BF16)) return t;
         return owned(t, name);
     }
 
     /** A vector or small tensor (norm weight, bias) as an F32 array. */
-    Tensor vector(String name, int length) {
+    @Override
+    public Tensor vector(String name, int length) {
         return owned(require(name, length), name);
-    }
-
-    /** The same, or null when the checkpoint lacks it. */
-    Tensor optionalVector(String name, int length) {
-        return has(name) ? vector(name, length) : null;
     }
 
     private Tensor owned(Tensor t, String name) {

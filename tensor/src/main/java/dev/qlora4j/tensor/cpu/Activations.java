@@ -1,7 +1,6 @@
 package dev.qlora4j.tensor.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import static dev.qlora4j.tensor.cpu.VectorMath.L;
 import static dev.qlora4j.tensor.cpu.VectorMath.S;
@@ -24,29 +23,29 @@ public final class Activations {
     public static void forward(Fn fn, float cap, float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;
         switch (fn) {
-            case EXP -> { for (; i < S.loopBound(n); i += L) load(x, xo + i).lanewise(VectorOperators.EXP).intoArray(y, yo + i); }
-            case LOG -> { for (; i < S.loopBound(n); i += L) load(x, xo + i).lanewise(VectorOperators.LOG).intoArray(y, yo + i); }
+            case EXP -> { for (; i < S.loopBound(n); i += L) Transcendentals.exp(load(x, xo + i)).intoArray(y, yo + i); }
+            case LOG -> { for (; i < S.loopBound(n); i += L) Transcendentals.log(load(x, xo + i)).intoArray(y, yo + i); }
             case SQRT -> { for (; i < S.loopBound(n); i += L) load(x, xo + i).sqrt().intoArray(y, yo + i); }
             case RSQRT -> { for (; i < S.loopBound(n); i += L) FloatVector.broadcast(S, 1f).div(load(x, xo + i).sqrt()).intoArray(y, yo + i); }
-            case TANH -> { for (; i < S.loopBound(n); i += L) load(x, xo + i).lanewise(VectorOperators.TANH).intoArray(y, yo + i); }
+            case TANH -> { for (; i < S.loopBound(n); i += L) Transcendentals.tanh(load(x, xo + i)).intoArray(y, yo + i); }
             case SQUARE -> { for (; i < S.loopBound(n); i += L) { var v = load(x, xo + i); v.mul(v).intoArray(y, yo + i); } }
             case SILU -> {
                 for (; i < S.loopBound(n); i += L) {
                     var v = load(x, xo + i);
-                    v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(y, yo + i);
+                    v.div(Transcendentals.exp(v.neg()).add(1f)).intoArray(y, yo + i);
                 }
             }
             case GELU_TANH -> {
                 for (; i < S.loopBound(n); i += L) {
                     var v = load(x, xo + i);
                     var inner = v.mul(v).mul(GELU_C).add(1f).mul(v).mul(SQRT_2_OVER_PI);
-                    v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(y, yo + i);
+                    v.mul(0.5f).mul(Transcendentals.tanh(inner).add(1f)).intoArray(y, yo + i);
                 }
             }
             case SOFTCAP -> {
                 float inv = 1f / cap;
                 for (; i < S.loopBound(n); i += L)
-                    load(x, xo + i).mul(inv).lanewise(VectorOperators.TANH).mul(cap).intoArray(y, yo + i);
+                    Transcendentals.tanh(load(x, xo + i).mul(inv)).mul(cap).intoArray(y, yo + i);
             }
             case GELU -> { } // scalar: needs erf
         }
@@ -77,7 +76,7 @@ public final class Activations {
             case SILU -> {
                 for (; i < S.loopBound(n); i += L) {
                     var v = load(x, xo + i);
-                    var sig = FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+                    var sig = FloatVector.broadcast(S, 1f).div(Transcendentals.exp(v.neg()).add(1f));
                     // d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x)))
                     var d = sig.mul(v.mul(sig.neg().add(1f)).add(1f));
                     load(g, go + i).mul(d).intoArray(dx, dxo + i);
@@ -95,7 +94,74 @@ public final class Activations {
         for (; i < n; i++) {
             float xi = x == null ? 0f : x[xo + i];
             float yi = y == null ? 0f : y[yo + i];
-            dx[dxo + i] = g[go + i] * scalarDerivative(fn, cap, xi, yi);
+            dx[dxo + i] = scalarBackward(fn, cap, g[go + i], xi, yi);
+        }
+    }
+
+    /**
+     * g·f'(x) for one element, with the vector loop's operations in its order, so an element gets
+     * the same bits whether it falls in a vector or in the tail (chunk boundaries then do not matter).
+     */
+    static float scalarBackward(Fn fn, float cap, float g, float x, float y) {
+        return switch (fn) {
+            case EXP -> g * y;
+            case LOG -> g / x;
+            case SQRT -> g * 0.5f / y;
+            case RSQRT -> g * (y * y * y) * -0.5f;
+            case TANH -> g * (-(y * y) + 1f);
+            case SQUARE -> g * x * 2f;
+            case SILU -> {
+                float sig = 1f / (Transcendentals.exp(-x) + 1f);
+                yield g * (sig * (x * (-sig + 1f) + 1f));
+            }
+            case SOFTCAP -> {
+                float t = y * (1f / cap);
+                yield g * (-(t * t) + 1f);
+            }
+            case GELU, GELU_TANH -> g * scalarDerivative(fn, cap, x, y);
+        };
+    }
+
+    /** out = f(gate)·up: the inner product of a gated MLP (SwiGLU, GeGLU). */
+    public static void gatedForward(Fn fn, float[] gate, int gateO, float[] up, int upO, float[] out, int oo, int n) {
+        int i = 0;
+        if (fn == Fn.SILU) {
+            for (; i < S.loopBound(n); i += L) {
+                var v = load(gate, gateO + i);
+                v.div(Transcendentals.exp(v.neg()).add(1f)).mul(load(up, upO + i)).intoArray(out, oo + i);
+            }
+            for (; i < n; i++) out[oo + i] = scalar(fn, 0f, gate[gateO + i]) * up[upO + i];   // scalar SILU = the lane's x/(e^-x + 1)
+        } else {
+            forward(fn, 0f, gate, gateO, out, oo, n);
+            VectorMath.binary(VectorMath.BinOp.MUL, out, oo, 1, up, upO, 1, out, oo, n);
+        }
+    }
+
+    /** Backward of {@link #gatedForward}: dgate = g·up·f'(gate), dup = g·f(gate). */
+    public static void gatedBackward(Fn fn, float[] gate, int gateO, float[] up, int upO, float[] g, int go,
+                                     float[] dgate, int dgo, float[] dup, int duo, int n) {
+        int i = 0;
+        if (fn == Fn.SILU) {
+            // one exponential for both: silu = x·σ, silu' = σ·(1 + x·(1 − σ))
+            for (; i < S.loopBound(n); i += L) {
+                var v = load(gate, gateO + i);
+                var gv = load(g, go + i);
+                var onePlusExp = Transcendentals.exp(v.neg()).add(1f);
+                var sig = FloatVector.broadcast(S, 1f).div(onePlusExp);
+                gv.mul(v.div(onePlusExp)).intoArray(dup, duo + i);
+                gv.mul(load(up, upO + i)).mul(sig.mul(v.mul(sig.neg().add(1f)).add(1f))).intoArray(dgate, dgo + i);
+            }
+        }
+        for (; i < n; i++) {
+            float x = gate[gateO + i], a = scalar(fn, 0f, x);
+            dup[duo + i] = g[go + i] * a;
+            if (fn == Fn.SILU) {
+                float onePlusExp = Transcendentals.exp(-x) + 1f, sig = 1f / onePlusExp;
+                dup[duo + i] = g[go + i] * (x / onePlusExp);
+                dgate[dgo + i] = g[go + i] * up[upO + i] * (sig * (x * (-sig + 1f) + 1f));
+            } else {
+                dgate[dgo + i] = g[go + i] * up[upO + i] * scalarDerivative(fn, 0f, x, a);
+            }
         }
     }
 
@@ -105,16 +171,17 @@ public final class Activations {
 
     static float scalar(Fn fn, float cap, float x) {
         return switch (fn) {
-            case EXP -> (float) Math.exp(x);
-            case LOG -> (float) Math.log(x);
+            // as the vector loops compute them (see scalarBackward)
+            case EXP -> Transcendentals.exp(x);
+            case LOG -> Transcendentals.log(x);
             case SQRT -> (float) Math.sqrt(x);
-            case RSQRT -> (float) (1 / Math.sqrt(x));
-            case TANH -> (float) Math.tanh(x);
+            case RSQRT -> 1f / (float) Math.sqrt(x);
+            case TANH -> Transcendentals.tanh(x);
             case SQUARE -> x * x;
-            case SILU -> (float) (x / (1 + Math.exp(-x)));
+            case SILU -> x / (Transcendentals.exp(-x) + 1f);
             case GELU -> (float) (0.5 * x * (1 + erf(x * INV_SQRT_2)));
-            case GELU_TANH -> (float) (0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))));
-            case SOFTCAP -> (float) (cap * Math.tanh(x / cap));
+            case GELU_TANH -> x * 0.5f * (Transcendentals.tanh((x * x * GELU_C + 1f) * x * SQRT_2_OVER_PI) + 1f);
+            case SOFTCAP -> Transcendentals.tanh(x * (1f / cap)) * cap;
         };
     }
 
@@ -133,7 +200,7 @@ public final class Activations {
             case GELU -> (float) (0.5 * (1 + erf(x * INV_SQRT_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x));
             case GELU_TANH -> {
                 double u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
-                double t = Math.tanh(u);
+                double t = Transcendentals.tanh((float) u);   // the forward's tanh
                 double du = SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
                 yield (float) (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du);
             }

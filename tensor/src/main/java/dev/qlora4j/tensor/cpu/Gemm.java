@@ -34,12 +34,17 @@ public final class Gemm {
     static final int MC_MAX = MR * 12;
     /** Columns of a packed B panel at most: KC·NC_MAX floats (4 MiB with AVX-512) per thread, in L3. */
     static final int NC_MAX = NR * 64;
+    /**
+     * Up to this many rows of A, {@link Gemv} streams B once instead of packing it: packing reads and
+     * writes every element of B, which only pays off when the packed panel is used for many rows.
+     */
+    static final int GEMV_MAX_ROWS = 4;
     /** Below this many multiply-adds a GEMM runs on the calling thread: a fork would cost more. */
     static final long PARALLEL_MIN = 1L << 18;
 
     /** Packing buffers of one thread, grown on demand and reused by every later GEMM. */
     private static final class Buffers {
-        float[] a = new float[MC_MAX * KC], b = new float[0];
+        float[] a = new float[MC_MAX * KC + GemmPack.A_SLACK], b = new float[0];
         final float[] edge = new float[MR * NR];
 
         float[] b(int size) {
@@ -88,6 +93,17 @@ public final class Gemm {
             scale(m, n, beta, c, cOff, ldc);
             return;
         }
+        // 4-bit weights always go through the packing path, which dequantizes block panels
+        if (m <= GEMV_MAX_ROWS && !(b instanceof Nf4B)) {
+            Gemv.run(m, n, k, alpha, a, aOff, lda, transA, b, beta, c, cOff, ldc);
+            return;
+        }
+        packed(m, n, k, alpha, a, aOff, lda, transA, b, beta, c, cOff, ldc);
+    }
+
+    /** The packed BLIS path whatever the shape (tests compare {@link Gemv} with it). */
+    static void packed(int m, int n, int k, float alpha, float[] a, int aOff, int lda, boolean transA, BSource b,
+                       float beta, float[] c, int cOff, int ldc) {
         int threads = (long) m * n * k >= PARALLEL_MIN ? Parallel.threads() : 1;
         if (!b.anyThread()) threads = 1;
         int[] grid = grid(threads, m, n);

@@ -3,6 +3,7 @@ package dev.qlora4j.tensor.cpu;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -27,26 +28,52 @@ final class GemmPack {
     /**
      * Rows [i0, i0+mc) × columns [p0, p0+kc) of op(A) into dst: sliver t (rows i0+t·MR ..) at
      * t·kc·MR. op(A)(i, p) is a[aOff + i·lda + p], or a[aOff + p·lda + i] when transposed.
+     * The vector paths store whole vectors whose last lanes spill up to {@link #A_SLACK} floats
+     * past the element they end on; the next store (or the next sliver) overwrites them, and dst
+     * has that much room after the block.
      */
     static void packA(float[] a, int aOff, int lda, boolean trans, int i0, int mc, int p0, int kc, float[] dst) {
         for (int t = 0, i = i0; i < i0 + mc; t++, i += MR) {
             int rows = Math.min(MR, i0 + mc - i), base = t * kc * MR;
             if (trans) {
-                for (int p = 0; p < kc; p++) {
-                    int src = aOff + (p0 + p) * lda + i, d = base + p * MR;
-                    System.arraycopy(a, src, dst, d, rows);
-                    for (int r = rows; r < MR; r++) dst[d + r] = 0f;
+                if (L >= MR) {
+                    // one row of the stored A holds MR consecutive rows of op(A): a masked load each
+                    VectorMask<Float> m = S.indexInRange(0, rows);
+                    for (int p = 0; p < kc; p++)
+                        FloatVector.fromArray(S, a, aOff + (p0 + p) * lda + i, m).intoArray(dst, base + p * MR);
+                } else {
+                    for (int p = 0; p < kc; p++) {
+                        int src = aOff + (p0 + p) * lda + i, d = base + p * MR;
+                        System.arraycopy(a, src, dst, d, rows);
+                        for (int r = rows; r < MR; r++) dst[d + r] = 0f;
+                    }
                 }
             } else {
+                int pFull = 0;
+                if (Transpose.AVAILABLE && rows == MR) {
+                    // 16 columns of MR rows at a time, transposed in registers (rows MR..15 of the tile stay zero)
+                    float[] tile = TILE.get();
+                    for (pFull = 0; pFull + 16 <= kc; pFull += 16) {
+                        for (int r = 0; r < MR; r++)
+                            FloatVector.fromArray(Transpose.S, a, aOff + (i + r) * lda + p0 + pFull).intoArray(tile, r * 16);
+                        Transpose.transpose16(tile, dst, base + pFull * MR, MR);
+                    }
+                }
                 for (int r = 0; r < rows; r++) {
                     int src = aOff + (i + r) * lda + p0, d = base + r;
-                    for (int p = 0; p < kc; p++) dst[d + p * MR] = a[src + p];
+                    for (int p = pFull; p < kc; p++) dst[d + p * MR] = a[src + p];
                 }
                 for (int r = rows; r < MR; r++)
-                    for (int p = 0; p < kc; p++) dst[base + r + p * MR] = 0f;
+                    for (int p = pFull; p < kc; p++) dst[base + r + p * MR] = 0f;
             }
         }
     }
+
+    /** Room dst needs after a packed A block for the vector stores' spill. */
+    static final int A_SLACK = 16;
+
+    /** A 16×16 staging tile per thread whose rows MR..15 are never written (zero). */
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[256]);
 
     /** Where the elements of the B operand come from; packs one sliver at a time. */
     sealed interface BSource permits ArrayB, SegmentB, Nf4B {
@@ -147,6 +174,16 @@ final class GemmPack {
                 if (bf16) for (int p = pFrom; p < pTo; p++) dst[d + p * NR + j] = bf16At(src + p * step);
                 else for (int p = pFrom; p < pTo; p++) dst[d + p * NR + j] = f32At(src + p * step);
             }
+        }
+
+        /** L elements from element i (of a row), widened to F32. */
+        FloatVector vector(long i) {
+            return bf16 ? widen(i) : FloatVector.fromMemorySegment(S, b, i * 4, ByteOrder.LITTLE_ENDIAN);
+        }
+
+        /** Element i as F32. */
+        float at(long i) {
+            return bf16 ? bf16At(i) : f32At(i);
         }
 
         private float f32At(long i) {

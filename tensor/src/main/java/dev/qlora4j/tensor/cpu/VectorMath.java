@@ -68,7 +68,7 @@ public final class VectorMath {
         var s = FloatVector.broadcast(S, scale);
         var t = FloatVector.broadcast(S, shift);
         for (; i < S.loopBound(n); i += L) FloatVector.fromArray(S, x, xo + i).fma(s, t).intoArray(out, oo + i);
-        for (; i < n; i++) out[oo + i] = x[xo + i] * scale + shift;
+        for (; i < n; i++) out[oo + i] = Math.fma(x[xo + i], scale, shift);   // as the lanes round it
     }
 
     /** y[i] += alpha·x[i]. */
@@ -77,14 +77,27 @@ public final class VectorMath {
         var a = FloatVector.broadcast(S, alpha);
         for (; i < S.loopBound(n); i += L)
             FloatVector.fromArray(S, x, xo + i).fma(a, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
-        for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
+        for (; i < n; i++) y[yo + i] = Math.fma(x[xo + i], alpha, y[yo + i]);
+    }
+
+    /**
+     * The lanes of v added in lane order. {@code reduceLanes(ADD)} may add them in another order
+     * once the JIT compiles it (a tree, against the interpreter's loop), which changes the last
+     * bit: results would depend on JIT timing, and a resumed training run would drift.
+     */
+    public static float lanesSum(FloatVector v) {
+        float[] lanes = new float[L];
+        v.intoArray(lanes, 0);
+        float s = 0f;
+        for (float f : lanes) s += f;
+        return s;
     }
 
     public static float sum(float[] x, int xo, int n) {
         int i = 0;
         var acc = FloatVector.zero(S);
         for (; i < S.loopBound(n); i += L) acc = acc.add(FloatVector.fromArray(S, x, xo + i));
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = lanesSum(acc);
         for (; i < n; i++) s += x[xo + i];
         return s;
     }
@@ -94,7 +107,7 @@ public final class VectorMath {
         var acc = FloatVector.zero(S);
         for (; i < S.loopBound(n); i += L)
             acc = FloatVector.fromArray(S, x, xo + i).fma(FloatVector.fromArray(S, y, yo + i), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = lanesSum(acc);
         for (; i < n; i++) s += x[xo + i] * y[yo + i];
         return s;
     }
@@ -121,13 +134,13 @@ public final class VectorMath {
         var s = FloatVector.broadcast(S, shift);
         var acc = FloatVector.zero(S);
         for (; i < S.loopBound(n); i += L) {
-            var e = FloatVector.fromArray(S, x, xo + i).sub(s).lanewise(VectorOperators.EXP);
+            var e = Transcendentals.exp(FloatVector.fromArray(S, x, xo + i).sub(s));
             e.intoArray(y, yo + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = lanesSum(acc);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[xo + i] - shift);
+            float e = Transcendentals.exp(x[xo + i] - shift);
             y[yo + i] = e;
             sum += e;
         }
@@ -165,7 +178,7 @@ public final class VectorMath {
         for (; i < S.loopBound(n); i += L)
             FloatVector.fromArray(S, x, xo + i).mul(FloatVector.fromArray(S, y, yo + i))
                     .fma(sv, FloatVector.fromArray(S, acc, ao + i)).intoArray(acc, ao + i);
-        for (; i < n; i++) acc[ao + i] += x[xo + i] * y[yo + i] * s;
+        for (; i < n; i++) acc[ao + i] = Math.fma(x[xo + i] * y[yo + i], s, acc[ao + i]);
     }
 
     /** dx[i] = g[i] − exp(logp[i])·gSum: the log-softmax backward of one row. */
@@ -173,9 +186,9 @@ public final class VectorMath {
         int i = 0;
         var gs = FloatVector.broadcast(S, -gSum);
         for (; i < S.loopBound(n); i += L)
-            FloatVector.fromArray(S, logp, lo + i).lanewise(VectorOperators.EXP)
+            Transcendentals.exp(FloatVector.fromArray(S, logp, lo + i))
                     .fma(gs, FloatVector.fromArray(S, g, go + i)).intoArray(dx, dxo + i);
-        for (; i < n; i++) dx[dxo + i] = g[go + i] - (float) Math.exp(logp[lo + i]) * gSum;
+        for (; i < n; i++) dx[dxo + i] = Math.fma(Transcendentals.exp(logp[lo + i]), -gSum, g[go + i]);
     }
 
     /**

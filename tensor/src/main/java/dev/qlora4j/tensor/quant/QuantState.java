@@ -1,5 +1,6 @@
 package dev.qlora4j.tensor.quant;
 
+import dev.qlora4j.tensor.io.PyFloat;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;

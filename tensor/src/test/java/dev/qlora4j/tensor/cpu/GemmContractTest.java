@@ -59,7 +59,7 @@ class GemmContractTest {
     }
 
     static Stream<Arguments> shapes() {
-        int[][] mnk = {{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {3, 4, 1}, {6, 16, 8}, {7, 17, 33}, {70, 37, 300}, {13, 130, 5}};
+        int[][] mnk = {{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {3, 4, 1}, {6, 16, 8}, {7, 17, 33}, {70, 37, 300}, {13, 130, 5}, {29, 40, 600}};
         return Stream.of(mnk).flatMap(s -> Stream.of(false, true).flatMap(ta -> Stream.of(false, true).map(tb ->
                 Arguments.of(s[0], s[1], s[2], ta, tb))));
     }

@@ -24,6 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * bit, for Wᵀ (forward) and W (input gradient), on the vector path (rows of a multiple of 16
  * elements) and the scalar one, across panel, block and dtype boundaries.
  */
+/** NF4 products always take the packed path, so they are compared with the F32 packed path (not Gemv's order). */
 class Nf4GemmTest {
     private static final SplittableRandom RANDOM = new SplittableRandom(5);
 
@@ -63,13 +64,13 @@ class Nf4GemmTest {
         for (int m : new int[]{1, 5, 37}) {
             // forward: C[m, rows] = A[m, cols] · Wᵀ
             float[] a = random(m * cols), want = new float[m * rows], got = new float[m * rows];
-            Gemm.sgemm(false, true, m, rows, cols, 1f, a, 0, cols, dense, 0, cols, 0f, want, 0, rows);
+            Gemm.packed(m, rows, cols, 1f, a, 0, cols, false, new GemmPack.ArrayB(dense, 0, cols, true), 0f, want, 0, rows);
             Nf4Gemm.gemm(true, m, rows, cols, 1f, a, 0, cols, w, 0f, got, 0, rows);
             assertThat(got).as("Wᵀ, m = %d", m).isEqualTo(want);
             // input gradient: C[m, cols] = G[m, rows] · W, accumulated onto C (β = 1)
             float[] g = random(m * rows), c0 = random(m * cols);
             float[] want2 = c0.clone(), got2 = c0.clone();
-            Gemm.sgemm(false, false, m, cols, rows, 0.5f, g, 0, rows, dense, 0, cols, 1f, want2, 0, cols);
+            Gemm.packed(m, cols, rows, 0.5f, g, 0, rows, false, new GemmPack.ArrayB(dense, 0, cols, false), 1f, want2, 0, cols);
             Nf4Gemm.gemm(false, m, cols, rows, 0.5f, g, 0, rows, w, 1f, got2, 0, cols);
             assertThat(got2).as("W, m = %d", m).isEqualTo(want2);
         }
@@ -81,7 +82,7 @@ class Nf4GemmTest {
         float[] dense = Nf4Quantizer.dequantizeF32(w);
         int m = 300;
         float[] a = random(m * 1088), want = new float[m * 640], got = new float[m * 640];
-        Gemm.sgemm(false, true, m, 640, 1088, 1f, a, 0, 1088, dense, 0, 1088, 0f, want, 0, 640);
+        Gemm.packed(m, 640, 1088, 1f, a, 0, 1088, false, new GemmPack.ArrayB(dense, 0, 1088, true), 0f, want, 0, 640);
         Nf4Gemm.gemm(true, m, 640, 1088, 1f, a, 0, 1088, w, 0f, got, 0, 640);
         assertThat(got).isEqualTo(want);
     }
@@ -94,7 +95,7 @@ class Nf4GemmTest {
                 float[] dense = ckpt.tensor(name + ".dequant").toFloatArray();
                 int m = 70, rows = w.rows(), cols = w.cols();
                 float[] a = random(m * cols), want = new float[m * rows], got = new float[m * rows];
-                Gemm.sgemm(false, true, m, rows, cols, 1f, a, 0, cols, dense, 0, cols, 0f, want, 0, rows);
+                Gemm.packed(m, rows, cols, 1f, a, 0, cols, false, new GemmPack.ArrayB(dense, 0, cols, true), 0f, want, 0, rows);
                 Nf4Gemm.gemm(true, m, rows, cols, 1f, a, 0, cols, w, 0f, got, 0, rows);
                 assertThat(got).as(name).isEqualTo(want);
             }

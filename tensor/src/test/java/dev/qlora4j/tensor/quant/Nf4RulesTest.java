@@ -1,5 +1,6 @@
 package dev.qlora4j.tensor.quant;
 
+import dev.qlora4j.tensor.io.PyFloat;
 import dev.qlora4j.tensor.BadInputException;
 import dev.qlora4j.tensor.DType;
 import dev.qlora4j.tensor.Tensor;

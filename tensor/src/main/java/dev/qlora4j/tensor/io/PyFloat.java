@@ -1,4 +1,4 @@
-package dev.qlora4j.tensor.quant;
+package dev.qlora4j.tensor.io;
 
 import java.math.BigDecimal;
 import java.math.MathContext;
