@@ -10,7 +10,7 @@ import java.util.Set;
 
 /** {@code demo}: LoRA fine-tuning of the bundled small model on the bundled Socratic dialogues. */
 final class DemoCommand implements Main.Command {
-    static final int DEFAULT_STEPS = 240;
+    static final int DEFAULT_STEPS = 600;
 
     @Override
     public String summary() {

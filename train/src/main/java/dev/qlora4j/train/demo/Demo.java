@@ -56,8 +56,8 @@ public final class Demo {
         TrainingData data = TrainingData.load(DataSpec.builder(assets.trainFile()).evalFile(assets.evalFile())
                 .trainOnResponsesOnly(true).maxLength(cfg.maxLength()).build(), assets.modelDir());
 
-        out.printf(Locale.ROOT, "demo: LoRA (r 16 on q/k/v/o) of a small pretrained %s on %d Socratic dialogues (English and Japanese) for %d steps%n",
-                describe(assets.modelDir()), data.train().size(), steps);
+        out.printf(Locale.ROOT, "demo: LoRA (r %d on every linear projection) of a small pretrained %s on %d Socratic dialogues (English and Japanese) for %d steps%n",
+                DemoRecipe.RANK, describe(assets.modelDir()), data.train().size(), steps);
         out.println("demo: files in " + outputDir + " (config: " + CONFIG_FILE + ")");
         List<String> questions = DemoSamples.questions(assets.evalFile());
         List<String> before = DemoSamples.answer(assets.modelDir(), null, questions);

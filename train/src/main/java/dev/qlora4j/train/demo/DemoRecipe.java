@@ -7,13 +7,15 @@ import java.nio.file.Path;
 
 /**
  * The demo's training config: the Socratic chat SFT recipe (examples/socratic-sft-gemma2-2b.json)
- * scaled down to a 1.9M-parameter model and a few minutes on two cores — LoRA r 16 on the
- * attention projections, cosine schedule with 10 % warmup, loss on the assistant turns only,
+ * scaled down to a 1.9M-parameter model and a couple of minutes on two cores — LoRA r 32 on every
+ * linear projection (on a model this small an attention-only adapter is too small to learn the
+ * style: 240 steps on q/k/v/o ended at eval perplexity 20.9, on all projections at 3.6), cosine schedule with 10 % warmup, loss on the assistant turns only,
  * evaluation and a checkpoint six times per run, the two newest checkpoints and the best (by
  * perplexity) kept, the best adapter restored at the end. Written to demo_config.json, so
  * {@code train --config} can run it again.
  */
 final class DemoRecipe {
+    static final int RANK = 32;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private DemoRecipe() {}
@@ -48,10 +50,10 @@ final class DemoRecipe {
         c.put("seed", seed);
         c.put("report_to", "tensorboard");
         ObjectNode lora = c.putObject("lora");
-        lora.put("r", 16);
-        lora.put("lora_alpha", 32);
-        lora.put("lora_dropout", 0.05);
-        lora.putArray("target_modules").add("q_proj").add("k_proj").add("v_proj").add("o_proj");
+        lora.put("r", RANK);
+        lora.put("lora_alpha", 2 * RANK);
+        lora.put("lora_dropout", 0.1);
+        lora.put("target_modules", "all-linear");
         return c;
     }
 }
