@@ -1,94 +1,112 @@
 package dev.qlora4j.train.demo;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qlora4j.model.lora.LoraModel;
+import dev.qlora4j.model.nn.Transformer;
 import dev.qlora4j.tensor.Generator;
-import dev.qlora4j.tensor.Tensor;
-import dev.qlora4j.train.optim.AdamW;
+import dev.qlora4j.train.config.TrainingConfig;
+import dev.qlora4j.train.config.TrainingConfigParser;
+import dev.qlora4j.train.data.DataSpec;
+import dev.qlora4j.train.data.TrainingData;
+import dev.qlora4j.train.eval.CausalLmEvaluator;
+import dev.qlora4j.train.trainer.Trainer;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
+import java.util.stream.Stream;
 
 /**
- * The demo run: a {@link TinyCharLm} trained with AdamW (linear warm-up, cosine decay) on
- * {@link DemoCorpus} text, with held-out perplexity before and after. Writes the per-step log to
- * {@code output_dir/demo_log.csv}.
+ * The demo: LoRA fine-tuning of the bundled base model on the bundled Socratic dialogues with
+ * the real {@link Trainer} ({@link DemoRecipe}), perplexity on the held-out dialogues' assistant
+ * turns before and after, and greedy answers to a held-out English and Japanese question from
+ * the base model and from the fine-tuned one.
  */
 public final class Demo {
-    public record Result(Path outputDir, double perplexityBefore, double perplexityAfter, float firstLoss, float lastLoss) {}
+    /** @param perplexityBefore of the base model; {@code perplexityAfter} with the adapter the run ends with (its best) */
+    public record Result(Path outputDir, double perplexityBefore, double perplexityAfter, List<String> questions,
+                         List<String> answersBefore, List<String> answersAfter) {}
 
-    private static final int BATCH = 8, CONTEXT = 48;
+    /** Marks a folder as the demo's own, so that a later demo run may replace it. */
+    static final String CONFIG_FILE = "demo_config.json";
 
-    private final Generator gen;
     private final int steps;
+    private final long seed;
     private final Path outputDir;
     private final PrintStream out;
 
-    public Demo(Generator gen, int steps, Path outputDir, PrintStream out) {
-        this.gen = gen;
+    public Demo(int steps, long seed, Path outputDir, PrintStream out) {
         this.steps = steps;
+        this.seed = seed;
         this.outputDir = outputDir;
         this.out = out;
     }
 
     public Result run() throws IOException {
-        DemoCorpus corpus = new DemoCorpus(gen, 600);
-        int split = corpus.text.length() * 9 / 10;
-        TinyCharLm model = new TinyCharLm(new TinyCharLm.Shape(corpus.vocab(), 64, 4, 2, 2, 176, CONTEXT), gen);
-        AdamW opt = new AdamW(model.parameters(), 0.9f, 0.999f, 1e-8f, 0.01f);
-        out.printf(Locale.ROOT, "demo: %d-layer transformer, %,d parameters, vocabulary of %d characters, %d steps of %d×%d tokens%n",
-                2, model.parameterCount(), corpus.vocab(), steps, BATCH, CONTEXT);
-        Tensor evalBatch = evalBatch(corpus, split);
-        double before = perplexity(model, evalBatch);
-        out.printf(Locale.ROOT, "eval perplexity before training: %.3f%n", before);
+        clearEarlierRun();
+        DemoAssets.Unpacked assets = DemoAssets.unpack(outputDir);
+        ObjectNode json = DemoRecipe.config(assets, outputDir, steps, seed);
+        Files.writeString(outputDir.resolve(CONFIG_FILE), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
+        TrainingConfig cfg = TrainingConfigParser.parse(json, outputDir.resolve(CONFIG_FILE).toString());
+        TrainingData data = TrainingData.load(DataSpec.builder(assets.trainFile()).evalFile(assets.evalFile())
+                .trainOnResponsesOnly(true).maxLength(cfg.maxLength()).build(), assets.modelDir());
 
-        StringBuilder log = new StringBuilder("step,loss,learning_rate\n");
-        float first = Float.NaN, last = Float.NaN;
-        float peak = 1e-2f;
-        int warmup = Math.max(1, steps / 10);
-        for (int step = 1; step <= steps; step++) {
-            float lr = step <= warmup ? peak * step / warmup
-                    : (float) (peak * 0.5 * (1 + Math.cos(Math.PI * (step - warmup) / Math.max(1, steps - warmup))));
-            Tensor loss = model.loss(trainBatch(corpus, split));
-            loss.backward();
-            opt.step(lr);
-            opt.zeroGrad();
-            last = loss.item();
-            if (step == 1) first = last;
-            out.printf(Locale.ROOT, "step %3d/%d  loss %.4f  lr %.2e%n", step, steps, last, lr);
-            log.append(step).append(',').append(last).append(',').append(lr).append('\n');
+        out.printf(Locale.ROOT, "demo: LoRA (r %d on every linear projection) of a small pretrained %s on %d Socratic dialogues (English and Japanese) for %d steps%n",
+                DemoRecipe.RANK, describe(assets.modelDir()), data.train().size(), steps);
+        out.println("demo: files in " + outputDir + " (config: " + CONFIG_FILE + ")");
+        List<String> questions = DemoSamples.questions(assets.evalFile());
+        List<String> before = DemoSamples.answer(assets.modelDir(), null, questions);
+        double pplBefore = perplexity(assets.modelDir(), null, data);
+        out.printf(Locale.ROOT, "eval perplexity before training: %.3f (assistant turns of %d held-out dialogues)%n", pplBefore,
+                data.eval().size());
+
+        Trainer.Result r = new Trainer(cfg, out, List.of()).train();
+
+        double pplAfter = perplexity(assets.modelDir(), outputDir, data);
+        List<String> after = DemoSamples.answer(assets.modelDir(), outputDir, questions);
+        out.printf(Locale.ROOT, "eval perplexity after training: %.3f (before: %.3f; best checkpoint: %s)%n", pplAfter, pplBefore,
+                r.bestModelCheckpoint());
+        for (int i = 0; i < questions.size(); i++) {
+            out.println();
+            out.println("question:   " + questions.get(i));
+            out.println("base model: " + before.get(i));
+            out.println("fine-tuned: " + after.get(i));
         }
-        double after = perplexity(model, evalBatch);
-        out.printf(Locale.ROOT, "eval perplexity after training: %.3f (before: %.3f)%n", after, before);
-        Files.createDirectories(outputDir);
-        Path tmp = outputDir.resolve("demo_log.csv.tmp");
-        Files.writeString(tmp, log);
-        Files.move(tmp, outputDir.resolve("demo_log.csv"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        return new Result(outputDir, before, after, first, last);
+        out.println();
+        out.println("outputs: adapter (adapter_model.safetensors), checkpoint-N/, runs/ (TensorBoard), loss.png, trainer_state.json in "
+                + outputDir);
+        return new Result(outputDir, pplBefore, pplAfter, questions, before, after);
     }
 
-    private Tensor trainBatch(DemoCorpus corpus, int split) {
-        int[] ids = new int[BATCH * (CONTEXT + 1)];
-        for (int b = 0; b < BATCH; b++) {
-            int start = gen.nextInt(split - CONTEXT - 1);
-            System.arraycopy(corpus.encode(start, CONTEXT + 1), 0, ids, b * (CONTEXT + 1), CONTEXT + 1);
+    /** Per-token perplexity over the evaluation examples' learned (assistant) tokens. */
+    private static double perplexity(Path modelDir, Path adapterDir, TrainingData data) {
+        try (Transformer model = Transformer.load(modelDir)) {
+            if (adapterDir != null) LoraModel.load(model, adapterDir, new Generator(0)).setTraining(false);
+            return CausalLmEvaluator.evaluate(model, data.eval(), data.collator(), 16, done -> { }).perplexity();
         }
-        return Tensor.ofInts(ids, BATCH, CONTEXT + 1);
     }
 
-    private static Tensor evalBatch(DemoCorpus corpus, int split) {
-        int rows = (corpus.text.length() - split) / (CONTEXT + 1);
-        int[] ids = new int[rows * (CONTEXT + 1)];
-        for (int r = 0; r < rows; r++)
-            System.arraycopy(corpus.encode(split + r * (CONTEXT + 1), CONTEXT + 1), 0, ids, r * (CONTEXT + 1), CONTEXT + 1);
-        return Tensor.ofInts(ids, rows, CONTEXT + 1);
+    private static String describe(Path modelDir) {
+        var c = dev.qlora4j.model.config.ModelConfig.load(modelDir);
+        return String.format(Locale.ROOT, "%d-layer Llama (hidden %d, vocabulary %d)", c.numHiddenLayers(), c.hiddenSize(), c.vocabSize());
     }
 
-    private static double perplexity(TinyCharLm model, Tensor batch) {
-        try (var ignored = Tensor.noGrad()) {
-            return Math.exp(model.loss(batch).item());
+    /** A folder left by an earlier demo run is replaced; any other non-empty folder is refused. */
+    private void clearEarlierRun() throws IOException {
+        if (!Files.isDirectory(outputDir)) return;
+        try (Stream<Path> entries = Files.list(outputDir)) {
+            if (entries.findAny().isEmpty()) return;
+        }
+        if (!Files.isRegularFile(outputDir.resolve(CONFIG_FILE)))
+            throw dev.qlora4j.tensor.BadInputException.at(outputDir.toString(),
+                    "the folder is not empty and was not written by the demo; choose another --output-dir");
+        try (Stream<Path> all = Files.walk(outputDir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) if (!p.equals(outputDir)) Files.delete(p);
         }
     }
 }

@@ -12,15 +12,45 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class MainTest {
     @Test
-    void demoTrainsAndReportsJsonOnTheLastLine(@TempDir Path dir) throws Exception {
-        Cli.Run r = Cli.run("demo", "--steps", "30", "--output-dir", dir.toString(), "--json");
+    void demoFineTunesTheBundledModelAndReportsJsonOnTheLastLine(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("demo");
+        Cli.Run r = Cli.run("demo", "--steps", "12", "--output-dir", dir.toString(), "--json");
         assertThat(r.status()).as(r.err()).isZero();
         JsonNode json = new ObjectMapper().readTree(r.lastLine());
         assertThat(json.get("output_dir").asText()).isEqualTo(dir.toString());
         double before = json.get("eval_perplexity_before").asDouble(), after = json.get("eval_perplexity_after").asDouble();
-        assertThat(after).as("perplexity falls").isLessThan(before * 0.6);
-        assertThat(r.err()).contains("step  30/30");
-        assertThat(Files.readAllLines(dir.resolve("demo_log.csv"))).hasSize(31).first().isEqualTo("step,loss,learning_rate");
+        assertThat(after).as("perplexity falls").isLessThan(before * 0.8);
+        assertThat(r.err()).contains("eval perplexity before training").contains("question:").contains("fine-tuned:");
+
+        for (String f : new String[]{"adapter_config.json", "adapter_model.safetensors", "trainer_state.json", "training_metrics.json",
+                "training_config.json", "loss.png", "best_model_info.json", "best_model/adapter_model.safetensors", "demo_config.json",
+                "base_model/model.safetensors", "data/socratic_train.jsonl", "data/socratic_eval.jsonl"})
+            assertThat(dir.resolve(f)).as(f).isRegularFile();
+        // eval and save every 2 steps; the two newest checkpoints are kept, and the best wherever it is
+        assertThat(dir.resolve("checkpoint-12/optimizer.safetensors")).isRegularFile();
+        assertThat(dir.resolve("checkpoint-10")).isDirectory();
+        try (var checkpoints = Files.list(dir)) {
+            assertThat(checkpoints.filter(p -> p.getFileName().toString().startsWith("checkpoint-")).count()).isBetween(2L, 3L);
+        }
+        try (var events = Files.list(dir.resolve("runs"))) {
+            assertThat(events.filter(p -> p.getFileName().toString().startsWith("events.out.tfevents.")).count()).isEqualTo(1);
+        }
+        JsonNode state = new ObjectMapper().readTree(dir.resolve("trainer_state.json").toFile());
+        assertThat(state.get("global_step").asInt()).isEqualTo(12);
+
+        // a second run replaces the first one's folder
+        Cli.Run again = Cli.run("demo", "--steps", "2", "--output-dir", dir.toString(), "--json");
+        assertThat(again.status()).as(again.err()).isZero();
+        assertThat(dir.resolve("checkpoint-12")).doesNotExist();
+    }
+
+    @Test
+    void demoRefusesAFolderItDidNotWrite(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("notes.txt"), "mine");
+        Cli.Run r = Cli.run("demo", "--steps", "2", "--output-dir", dir.toString());
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err().strip()).startsWith("error: the folder is not empty and was not written by the demo").doesNotContain("\n");
+        assertThat(dir.resolve("notes.txt")).hasContent("mine");
     }
 
     @Test
