@@ -5,11 +5,15 @@ import dev.qlora4j.model.config.Task;
 import dev.qlora4j.model.nn.Transformer;
 import dev.qlora4j.model.tokenizer.SpecialTokens;
 import dev.qlora4j.model.tokenizer.Tokenizer;
+import dev.qlora4j.tensor.BadInputException;
 import dev.qlora4j.train.data.Collator;
+import dev.qlora4j.train.data.DataFormat;
+import dev.qlora4j.train.data.DataReport;
 import dev.qlora4j.train.data.DataRows;
 import dev.qlora4j.train.data.Example;
 import dev.qlora4j.train.data.ExampleEncoder;
 import dev.qlora4j.train.data.PadIds;
+import dev.qlora4j.train.data.TrainingData;
 import dev.qlora4j.train.eval.CausalLmEvaluator;
 import dev.qlora4j.train.eval.ClassifierEvaluator;
 
@@ -28,7 +32,8 @@ import java.util.function.IntConsumer;
  * {@code {"messages": [...]}} rows (rendered by the chat template, encoded without added
  * specials) or {@code {"prompt", "completion"}} rows, and reports the mean next-token
  * cross-entropy over every predicted token; a sequence classifier reads {@code {"text", "label"}}
- * rows and reports mean cross-entropy and accuracy. Rows become examples as for training
+ * rows, or with {@code --data-format preference_pair} the Chatbot Arena CSV that {@code train}
+ * reads, and reports mean cross-entropy (the log-loss) and accuracy. Rows become examples as for training
  * ({@link ExampleEncoder}), but with every token counted and no EOS appended.
  */
 final class EvalCommand implements Main.Command {
@@ -36,7 +41,7 @@ final class EvalCommand implements Main.Command {
 
     @Override
     public String summary() {
-        return "loss and perplexity of a causal LM (or loss and accuracy of a classifier) on a JSONL data file";
+        return "loss and perplexity of a causal LM (or loss and accuracy of a classifier) on a JSONL data file or an arena CSV";
     }
 
     @Override
@@ -46,7 +51,7 @@ final class EvalCommand implements Main.Command {
 
     @Override
     public Set<String> options() {
-        return Set.of("model", "data", "batch-size", "max-length", "adapter", "device");
+        return Set.of("model", "data", "data-format", "batch-size", "max-length", "adapter", "device");
     }
 
     @Override
@@ -61,7 +66,19 @@ final class EvalCommand implements Main.Command {
         ModelConfig config = ModelConfig.load(dir);
         Tokenizer tokenizer = Tokenizer.load(dir);
         SpecialTokens specials = SpecialTokens.load(dir, tokenizer);
-        List<DataRows.Row> rows = DataRows.read(data);
+        String formatName = args.get("data-format", "auto");
+        DataFormat format;
+        try {
+            format = DataFormat.parse(formatName);
+        } catch (BadInputException e) {
+            throw new UserError("--data-format must be auto or preference_pair (got \"" + formatName + "\")");
+        }
+        List<DataReport.FileStats> stats = new ArrayList<>();
+        List<DataRows.Row> rows = TrainingData.readRows(data, format, stats);
+        if (format == DataFormat.PREFERENCE_PAIR && config.task() != Task.SEQUENCE_CLASSIFICATION)
+            throw new UserError("--data-format preference_pair is 3-class data for a sequence classifier; " + dir + " is a causal LM");
+        for (DataReport.FileStats f : stats)
+            if (f.malformed().count() > 0) out.println(f.file() + ": skipped malformed rows: " + f.malformed());
         // every token counts and text is taken as it is: the loss of the rows, not of training examples made from them
         ExampleEncoder encoder = new ExampleEncoder(config.task(), tokenizer, specials, ExampleEncoder.templateOf(dir), config,
                 new ExampleEncoder.Options(maxLength, false, false, "--max-length"));

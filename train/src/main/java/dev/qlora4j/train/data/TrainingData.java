@@ -90,6 +90,14 @@ public record TrainingData(DataSpec spec, Task task, List<Example> train, List<E
         return new BatchPlan(train, microBatchSize, spec.shuffle(), spec.seed());
     }
 
+    /**
+     * The rows of one data file as {@code format} reads it (a preference_pair CSV's malformed rows
+     * are skipped); {@code file.stats} gets the file's row and malformed-row counts.
+     */
+    public static List<DataRows.Row> readRows(Path file, DataFormat format, List<DataReport.FileStats> stats) {
+        return read(file, format, stats);
+    }
+
     private static List<DataRows.Row> read(Path file, DataFormat format, List<DataReport.FileStats> files) {
         if (format == DataFormat.PREFERENCE_PAIR) {
             ArenaCsv.Result r = ArenaCsv.read(file);

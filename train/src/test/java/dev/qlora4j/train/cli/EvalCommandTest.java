@@ -179,6 +179,37 @@ class EvalCommandTest {
     }
 
     @Test
+    void arenaCsvIsEvaluatedAsTheTextAndLabelRowsItStandsFor(@TempDir Path tmp) throws IOException {
+        String classifier = FIXTURES.resolve("llama-seqcls/model").toString();
+        String header = "id,model_a,model_b,prompt,response_a,response_b,winner_model_a,winner_model_b,winner_tie\n";
+        Path csv = Files.writeString(tmp.resolve("arena.csv"), header
+                + "1,m1,m2,\"[\"\"What is justice?\"\"]\",\"[\"\"Fairness.\"\"]\",\"[\"\"Who knows?\"\"]\",1,0,0\n"
+                + "2,m1,m2,\"[\"\"Name a river\"\"]\",\"[\"\"The Nile\"\"]\",\"[\"\"The Rhine\"\"]\",0,0,1\n"
+                + "3,m1,m2,q,a,b,1,1,0\n"                                                   // malformed: two winners
+                + "4,m1,m2,\"[\"\"Add 2 and 3\"\"]\",\"[\"\"6\"\"]\",\"[\"\"5\"\"]\",0,1,0\n");
+        List<Map<String, Object>> rows = List.of(
+                Map.of("text", "<prompt>: What is justice?\n\n<response_a>: Fairness.\n\n<response_b>: Who knows?", "label", 0),
+                Map.of("text", "<prompt>: Name a river\n\n<response_a>: The Nile\n\n<response_b>: The Rhine", "label", 2),
+                Map.of("text", "<prompt>: Add 2 and 3\n\n<response_a>: 6\n\n<response_b>: 5", "label", 1));
+        Path jsonl = jsonl(tmp.resolve("same.jsonl"), rows);
+        Cli.Run fromCsv = Cli.run("eval", "--model", classifier, "--data", csv.toString(), "--data-format", "preference_pair", "--json");
+        assertThat(fromCsv.status()).as(fromCsv.err()).isZero();
+        assertThat(fromCsv.err()).contains("skipped malformed rows: 1 (line 4");
+        JsonNode csvResult = JSON.readTree(fromCsv.lastLine()), jsonResult = eval("eval", "--model", classifier, "--data", jsonl.toString(), "--json");
+        assertThat(csvResult.get("examples").asInt()).isEqualTo(3);
+        assertThat(csvResult.get("loss").asDouble()).isEqualTo(jsonResult.get("loss").asDouble());
+        assertThat(csvResult.get("accuracy")).isEqualTo(jsonResult.get("accuracy"));
+
+        assertError(Cli.run("eval", "--model", classifier, "--data", csv.toString()),
+                "error: a CSV file is read with data_format \"preference_pair\"; data_format \"auto\" reads JSON rows (" + csv + ")");
+        assertError(Cli.run("eval", "--model", classifier, "--data", csv.toString(), "--data-format", "tsv"),
+                "error: --data-format must be auto or preference_pair (got \"tsv\")");
+        String causal = FIXTURES.resolve("llama/model").toString();
+        assertError(Cli.run("eval", "--model", causal, "--data", csv.toString(), "--data-format", "preference_pair"),
+                "error: --data-format preference_pair is 3-class data for a sequence classifier; " + causal + " is a causal LM");
+    }
+
+    @Test
     void badInputIsOneLineWithExitStatus2(@TempDir Path tmp) throws IOException {
         String model = FIXTURES.resolve("llama/model").toString();
         Path ok = Files.writeString(tmp.resolve("ok.jsonl"), "{\"text\": \"hello\"}\n");
