@@ -73,6 +73,10 @@ final class TrainingSetup {
                 if (!block.has("task_type"))
                     block.put("task_type", model.config().task() == Task.SEQUENCE_CLASSIFICATION ? "SEQ_CLS" : "CAUSAL_LM");
                 if (!block.has("base_model_name_or_path")) block.put("base_model_name_or_path", cfg.modelNameOrPath());
+                // PEFT's LoraConfig defaults: r 8, and for these model types (its
+                // TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING) the query and value projections
+                if (!block.has("r")) block.put("r", 8);
+                if (!block.has("target_modules")) block.putArray("target_modules").add("q_proj").add("v_proj");
                 lora = LoraModel.attach(model, LoraConfig.fromJson(block, "lora"), new Generator(cfg.seed()), dropout);
             } else {
                 throw BadInputException.at("lora", "training needs a \"lora\" block (a new adapter) or \"adapter_name_or_path\"");

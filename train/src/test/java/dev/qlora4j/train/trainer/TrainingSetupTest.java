@@ -1,0 +1,48 @@
+package dev.qlora4j.train.trainer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qlora4j.model.lora.LoraConfig;
+import dev.qlora4j.train.config.TrainingConfigParser;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What a training config's {@code lora} block becomes. */
+class TrainingSetupTest {
+    private static final Path LLAMA = Path.of("..", "fixtures", "hf", "llama");
+
+    @Test
+    void anEmptyLoraBlockGetsPeftsDefaults(@TempDir Path tmp) throws IOException {
+        ObjectNode json = new ObjectMapper().createObjectNode();
+        json.put("model_name_or_path", LLAMA.resolve("model").toString());
+        json.put("output_dir", tmp.resolve("out").toString());
+        json.put("train_file", LLAMA.resolve("train.jsonl").toString());
+        json.putObject("lora");
+        try (var setup = new AutoCloseableSetup(TrainingSetup.create(TrainingConfigParser.parse(json, "test"), null))) {
+            LoraConfig c = setup.s.lora.config();
+            assertThat(c.r()).isEqualTo(8);
+            assertThat(c.loraAlpha()).isEqualTo(8);
+            assertThat(c.loraDropout()).isZero();
+            assertThat(c.targetModules()).containsExactly("q_proj", "v_proj");
+            assertThat(setup.s.lora.adapters().keySet()).allMatch(name -> name.endsWith("q_proj") || name.endsWith("v_proj"))
+                    .hasSize(2 * setup.s.model.config().numHiddenLayers());
+            setup.s.lora.save(tmp.resolve("adapter"));
+        }
+        var saved = new ObjectMapper().readTree(Files.readString(tmp.resolve("adapter/adapter_config.json")));
+        assertThat(saved.get("target_modules")).hasSize(2);
+        assertThat(saved.get("r").asInt()).isEqualTo(8);
+    }
+
+    private record AutoCloseableSetup(TrainingSetup s) implements AutoCloseable {
+        @Override
+        public void close() {
+            s.model.close();
+        }
+    }
+}
