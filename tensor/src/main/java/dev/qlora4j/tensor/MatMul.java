@@ -101,6 +101,30 @@ public final class MatMul {
     }
 
     /**
+     * What a linear layer's forward starts from: x as a contiguous float array {@code [rows, in]}
+     * and the output {@code [.., out]} holding the bias in every row (zeros without one).
+     */
+    record LinearOperands(Tensor x2, int rows, Tensor out) {
+        static LinearOperands of(Tensor x, Tensor bias, int outF) {
+            int[] outShape = x.shape.clone();
+            outShape[outShape.length - 1] = outF;
+            Tensor x2;
+            try (var ignored = Autograd.noGrad()) {
+                x2 = Arith.floatStorage(x).contiguous();
+            }
+            // the leading dims, not numel / in: with in == 0 there are still rows (each gets the bias)
+            int rows = Math.toIntExact(Shapes.numel(Arrays.copyOf(x.shape, x.rank() - 1)));
+            Tensor out = Tensor.zeros(outShape);
+            if (bias != null) {
+                float[] bv = Arith.floatStorage(bias).contiguous().toFloatArray();
+                float[] oa = out.array();
+                for (int r = 0; r < rows; r++) System.arraycopy(bv, 0, oa, r * outF, outF);
+            }
+            return new LinearOperands(x2, rows, out);
+        }
+    }
+
+    /**
      * x [.., in] · W [out, in]ᵀ + bias [out] → [.., out]. W may be F32 or BF16, array-backed or a
      * memory-mapped segment; only an F32 array-backed W can receive a gradient.
      */
@@ -113,20 +137,9 @@ public final class MatMul {
             throw new IllegalArgumentException("linear bias " + Shapes.str(bias.shape) + " for weight " + Shapes.str(w.shape));
         if (w.requiresGrad && w.dtype != DType.F32)
             throw new IllegalArgumentException("a trainable linear weight must be F32, not " + w.dtype);
-        int[] outShape = x.shape.clone();
-        outShape[outShape.length - 1] = outF;
-        Tensor x2;
-        try (var ignored = Autograd.noGrad()) {
-            x2 = Arith.floatStorage(x).contiguous();
-        }
-        // the leading dims, not numel / in: with in == 0 there are still rows (each gets the bias)
-        int rows = Math.toIntExact(Shapes.numel(Arrays.copyOf(x.shape, x.rank() - 1)));
-        Tensor out = Tensor.zeros(outShape);
-        if (bias != null) {
-            float[] bv = Arith.floatStorage(bias).contiguous().toFloatArray();
-            float[] oa = out.array();
-            for (int r = 0; r < rows; r++) System.arraycopy(bv, 0, oa, r * outF, outF);
-        }
+        LinearOperands op = LinearOperands.of(x, bias, outF);
+        Tensor x2 = op.x2(), out = op.out();
+        int rows = op.rows();
         timesWeight(x2.array(), x2.arrayOffset(), rows, in, w, true, bias != null ? 1f : 0f, out.array(), outF);
         return Autograd.record(out, "linear", (g, needs) -> {
             Tensor gd = Arith.floatStorage(g).contiguous();

@@ -3,8 +3,6 @@ package dev.qlora4j.tensor;
 import dev.qlora4j.tensor.cpu.Nf4Gemm;
 import dev.qlora4j.tensor.quant.Nf4Weight;
 
-import java.util.Arrays;
-
 /**
  * {@code x·Wᵀ + b} with a frozen NF4 weight, the projection of QLoRA: the 4-bit base never
  * receives a gradient, so backward computes only the input's ({@code g·W}, the weight again
@@ -20,19 +18,9 @@ public final class Nf4Matmul {
             throw new IllegalArgumentException("linear input " + Shapes.str(x.shape) + " vs 4-bit weight [" + outF + ", " + in + "]");
         if (bias != null && (bias.rank() != 1 || bias.shape[0] != outF))
             throw new IllegalArgumentException("linear bias " + Shapes.str(bias.shape) + " for 4-bit weight [" + outF + ", " + in + "]");
-        int[] outShape = x.shape.clone();
-        outShape[outShape.length - 1] = outF;
-        Tensor x2;
-        try (var ignored = Autograd.noGrad()) {
-            x2 = Arith.floatStorage(x).contiguous();
-        }
-        int rows = Math.toIntExact(Shapes.numel(Arrays.copyOf(x.shape, x.rank() - 1)));
-        Tensor out = Tensor.zeros(outShape);
-        if (bias != null) {
-            float[] bv = Arith.floatStorage(bias).contiguous().toFloatArray();
-            float[] oa = out.array();
-            for (int r = 0; r < rows; r++) System.arraycopy(bv, 0, oa, r * outF, outF);
-        }
+        MatMul.LinearOperands op = MatMul.LinearOperands.of(x, bias, outF);
+        Tensor x2 = op.x2(), out = op.out();
+        int rows = op.rows();
         Nf4Gemm.gemm(true, rows, outF, in, 1f, x2.array(), x2.arrayOffset(), in, w, bias != null ? 1f : 0f, out.array(), 0, outF);
         return Autograd.record(out, "nf4_linear", (g, needs) -> {
             Tensor gd = Arith.floatStorage(g).contiguous();

@@ -9,24 +9,15 @@ import java.util.List;
  * moments, eps added to the corrected root of the second moment). Moments are fp32 and live
  * beside each parameter; parameters must be dense F32 tensors.
  */
-public final class AdamW implements Optimizer {
-    private final List<Tensor> params;
+public final class AdamW extends AdamBase {
     private final float[][] m, v;
-    private final float beta1, beta2, eps, weightDecay;
-    private int step;
 
     public AdamW(List<Tensor> params, float beta1, float beta2, float eps, float weightDecay) {
-        this.params = List.copyOf(params);
-        this.beta1 = beta1;
-        this.beta2 = beta2;
-        this.eps = eps;
-        this.weightDecay = weightDecay;
+        super("AdamW", params, beta1, beta2, eps, weightDecay);
         this.m = new float[params.size()][];
         this.v = new float[params.size()][];
         for (int i = 0; i < params.size(); i++) {
-            Tensor p = params.get(i);
-            if (!p.isDenseF32()) throw new IllegalArgumentException("AdamW parameter must be dense F32: " + p);
-            m[i] = new float[Math.toIntExact(p.numel())];
+            m[i] = new float[Math.toIntExact(params.get(i).numel())];
             v[i] = new float[m[i].length];
         }
     }
@@ -51,16 +42,6 @@ public final class AdamW implements Optimizer {
                 w[o + j] -= stepSize * mi[j] / denom;
             }
         }
-    }
-
-    @Override
-    public void zeroGrad() {
-        for (Tensor p : params) p.zeroGrad();
-    }
-
-    @Override
-    public int stepCount() {
-        return step;
     }
 
     @Override

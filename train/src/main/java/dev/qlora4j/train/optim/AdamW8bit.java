@@ -16,7 +16,7 @@ import java.util.List;
  * {@code p += −lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε·√(1−β₂ᵗ))}, then {@code p *= 1 − lr·wd}
  * (decay after the step, unlike torch's AdamW); elements whose gradient is NaN or ±Inf are skipped.
  */
-public final class AdamW8bit implements Optimizer {
+public final class AdamW8bit extends AdamBase {
     static final int BLOCK = 256, MIN_8BIT_SIZE = 4096;
     private static final float[] SIGNED = DynamicMap.values(), UNSIGNED = DynamicMap.unsignedValues();
 
@@ -44,10 +44,7 @@ public final class AdamW8bit implements Optimizer {
         }
     }
 
-    private final List<Tensor> params;
     private final State[] states;
-    private final float beta1, beta2, eps, weightDecay;
-    private int step;
 
     public AdamW8bit(List<Tensor> params, float beta1, float beta2, float eps, float weightDecay) {
         this(params, beta1, beta2, eps, weightDecay, MIN_8BIT_SIZE);
@@ -55,17 +52,9 @@ public final class AdamW8bit implements Optimizer {
 
     /** @param min8bitSize tensors with fewer elements keep fp32 moments (bitsandbytes' min_8bit_size, 4096) */
     public AdamW8bit(List<Tensor> params, float beta1, float beta2, float eps, float weightDecay, int min8bitSize) {
-        this.params = List.copyOf(params);
-        this.beta1 = beta1;
-        this.beta2 = beta2;
-        this.eps = eps;
-        this.weightDecay = weightDecay;
+        super("AdamW8bit", params, beta1, beta2, eps, weightDecay);
         states = new State[params.size()];
-        for (int i = 0; i < params.size(); i++) {
-            Tensor p = params.get(i);
-            if (!p.isDenseF32()) throw new IllegalArgumentException("AdamW8bit parameter must be dense F32: " + p);
-            states[i] = new State(Math.toIntExact(p.numel()), min8bitSize);
-        }
+        for (int i = 0; i < params.size(); i++) states[i] = new State(Math.toIntExact(params.get(i).numel()), min8bitSize);
     }
 
     @Override
@@ -115,16 +104,6 @@ public final class AdamW8bit implements Optimizer {
                 }
             });
         }
-    }
-
-    @Override
-    public void zeroGrad() {
-        for (Tensor p : params) p.zeroGrad();
-    }
-
-    @Override
-    public int stepCount() {
-        return step;
     }
 
     @Override
