@@ -167,6 +167,17 @@ public final class Tensor {
         return offset;
     }
 
+    /**
+     * For a view of a memory-mapped file (a safetensors weight): lets the operating system take
+     * the pages of the storage out of this process (madvise DONTNEED; they are read from the file
+     * again if touched). For a weight that was just converted — quantized to NF4 on load — and
+     * will not be read again, so that the file's pages do not stay in the process's memory. Does
+     * nothing for other storage.
+     */
+    public void releaseMappedPages() {
+        if (data.isMapped()) data.unload();
+    }
+
     /** The storage this tensor views (possibly shared with other tensors). */
     public MemorySegment segment() {
         return data;

@@ -54,7 +54,9 @@ final class WeightLoader implements Weights {
         }
         if (quantizeOnLoad != null && quantizeOnLoad.quantizes(module)) {
             Tensor w = require(key, out, in);
-            return new Nf4Linear(Nf4Quantizer.quantize(w, quantizeOnLoad.blocksize(), quantizeOnLoad.doubleQuant(), where(key)), bias);
+            Nf4Weight q = Nf4Quantizer.quantize(w, quantizeOnLoad.blocksize(), quantizeOnLoad.doubleQuant(), where(key));
+            w.releaseMappedPages();   // the 16-bit weight is not read again: its file pages need not stay resident
+            return new Nf4Linear(q, bias);
         }
         return new DenseLinear(matrix(key, out, in), bias);
     }

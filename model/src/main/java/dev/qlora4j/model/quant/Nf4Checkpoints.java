@@ -90,7 +90,9 @@ public final class Nf4Checkpoints {
                 String module = name.endsWith(".weight") ? name.substring(0, name.length() - ".weight".length()) : null;
                 if (module != null && linears.contains(module) && q.quantizes(module)) {
                     String where = ckpt.fileOf(name).path() + ", tensor \"" + name + "\"";
-                    Nf4Weight w = Nf4Quantizer.quantize(ckpt.tensor(name), q.blocksize(), q.doubleQuant(), where);
+                    Tensor source = ckpt.tensor(name);
+                    Nf4Weight w = Nf4Quantizer.quantize(source, q.blocksize(), q.doubleQuant(), where);
+                    source.releaseMappedPages();
                     Map<String, Tensor> keys = Nf4StateDict.toStateDict(name, w);
                     params += w.numel();
                     for (Tensor t : keys.values()) bytes += t.numel() * t.dtype().byteSize();

@@ -206,6 +206,25 @@ class SafetensorsRoundTripTest {
     }
 
     @Test
+    void releasedMappedPagesAreReadAgainFromTheFile() throws IOException {
+        Path file = dir.resolve("weights.safetensors");
+        Tensor a = randomTensor(new Random(7), DType.BF16, 300, 100), b = randomTensor(new Random(8), DType.F32, 5000);
+        SafetensorsWriter.write(file, Map.of("a", a, "b", b), null);
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            Tensor ma = f.tensor("a"), mb = f.tensor("b");
+            assertThat(ma.segment().isMapped()).isTrue();
+            assertThat(elementBytes(ma)).isEqualTo(elementBytes(a));
+            ma.releaseMappedPages();
+            // its neighbour shares a page and the released one is still readable
+            assertThat(elementBytes(mb)).isEqualTo(elementBytes(b));
+            assertThat(elementBytes(ma)).isEqualTo(elementBytes(a));
+        }
+        Tensor owned = Tensor.vector(1, 2, 3);
+        owned.releaseMappedPages();
+        assertThat(owned.toFloatArray()).containsExactly(1, 2, 3);
+    }
+
+    @Test
     void failedWriteLeavesTargetAndFolderUntouched() throws IOException {
         Path file = dir.resolve("keep.safetensors");
         Files.writeString(file, "keep");
