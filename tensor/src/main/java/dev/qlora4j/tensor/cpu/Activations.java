@@ -16,6 +16,7 @@ public final class Activations {
 
     private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
     private static final float GELU_C = 0.044715f;
+    private static final float GELU_3C = 3 * GELU_C;
     private static final double INV_SQRT_2 = 1 / Math.sqrt(2);
     private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
@@ -89,7 +90,13 @@ public final class Activations {
                     load(g, go + i).mul(t.mul(t).neg().add(1f)).intoArray(dx, dxo + i);
                 }
             }
-            case GELU, GELU_TANH -> { }
+            case GELU_TANH -> {
+                for (; i < S.loopBound(n); i += L) {
+                    var v = load(x, xo + i);
+                    load(g, go + i).mul(geluTanhDerivative(v, geluTanhInner(v))).intoArray(dx, dxo + i);
+                }
+            }
+            case GELU -> { }
         }
         for (; i < n; i++) {
             float xi = x == null ? 0f : x[xo + i];
@@ -151,6 +158,14 @@ public final class Activations {
                 gv.mul(v.div(onePlusExp)).intoArray(dup, duo + i);
                 gv.mul(load(up, upO + i)).mul(sig.mul(v.mul(sig.neg().add(1f)).add(1f))).intoArray(dgate, dgo + i);
             }
+        } else if (fn == Fn.GELU_TANH) {
+            for (; i < S.loopBound(n); i += L) {
+                var v = load(gate, gateO + i);
+                var gv = load(g, go + i);
+                var t = geluTanhInner(v);
+                gv.mul(v.mul(0.5f).mul(t.add(1f))).intoArray(dup, duo + i);
+                gv.mul(load(up, upO + i)).mul(geluTanhDerivative(v, t)).intoArray(dgate, dgo + i);
+            }
         }
         for (; i < n; i++) {
             float x = gate[gateO + i], a = scalar(fn, 0f, x);
@@ -163,6 +178,17 @@ public final class Activations {
                 dgate[dgo + i] = g[go + i] * up[upO + i] * scalarDerivative(fn, 0f, x, a);
             }
         }
+    }
+
+    /** tanh(√(2/π)·(x + c·x³)), the tanh of the GELU approximation, as its forward computes it. */
+    private static FloatVector geluTanhInner(FloatVector v) {
+        return Transcendentals.tanh(v.mul(v).mul(GELU_C).add(1f).mul(v).mul(SQRT_2_OVER_PI));
+    }
+
+    /** d/dx of x/2·(1 + t) with t = tanh(u): (1 + t)/2 + x/2·(1 − t²)·u'; {@link #scalarDerivative} mirrors it. */
+    private static FloatVector geluTanhDerivative(FloatVector v, FloatVector t) {
+        var du = v.mul(v).mul(GELU_3C).add(1f).mul(SQRT_2_OVER_PI);
+        return t.add(1f).mul(0.5f).add(v.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(du));
     }
 
     private static FloatVector load(float[] a, int off) {
@@ -199,10 +225,10 @@ public final class Activations {
             }
             case GELU -> (float) (0.5 * (1 + erf(x * INV_SQRT_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x));
             case GELU_TANH -> {
-                double u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
-                double t = Transcendentals.tanh((float) u);   // the forward's tanh
-                double du = SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
-                yield (float) (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du);
+                // the vector lanes' operations in their order (geluTanhInner, geluTanhDerivative)
+                float t = Transcendentals.tanh((x * x * GELU_C + 1f) * x * SQRT_2_OVER_PI);
+                float du = (x * x * GELU_3C + 1f) * SQRT_2_OVER_PI;
+                yield (t + 1f) * 0.5f + x * 0.5f * (-(t * t) + 1f) * du;
             }
             case SOFTCAP -> {
                 float t = y / cap;

@@ -20,6 +20,31 @@ final class BarProgress implements ProgressDisplay {
     private final PrintStream out;
     private final int width;
     private ProgressBar bar;
+    private EndingConsumer consumer;
+
+    /**
+     * Knows whether the library ended the bar's line. progressbar 0.10.1 skips that when a bar is
+     * closed before its first scheduled refresh has run (the closing refresh is then taken as the
+     * first and only draws), which left the next output on the bar's line.
+     */
+    private static final class EndingConsumer extends ConsoleProgressBarConsumer {
+        private volatile boolean ended;
+
+        EndingConsumer(PrintStream out, int width) {
+            super(out, width);
+        }
+
+        EndingConsumer(PrintStream out) {
+            super(out);
+        }
+
+        @Override
+        public void close() {
+            if (ended) return;
+            ended = true;
+            super.close();
+        }
+    }
 
     /** @param width characters the bar may use; 0 asks the terminal */
     BarProgress(PrintStream out, int width) {
@@ -29,9 +54,11 @@ final class BarProgress implements ProgressDisplay {
 
     @Override
     public void start(long startStep, long maxSteps) {
-        if (bar != null) bar.close();
-        ConsoleProgressBarConsumer consumer = width > 0 ? new ConsoleProgressBarConsumer(out, width)
-                : new ConsoleProgressBarConsumer(out);
+        if (bar != null) {
+            bar.close();
+            endLine();
+        }
+        consumer = width > 0 ? new EndingConsumer(out, width) : new EndingConsumer(out);
         bar = new ProgressBarBuilder()
                 .setTaskName("train")
                 .setInitialMax(maxSteps)
@@ -64,8 +91,15 @@ final class BarProgress implements ProgressDisplay {
 
     @Override
     public void close() {
-        if (bar != null) bar.close();
+        if (bar != null) {
+            bar.close();
+            endLine();
+        }
         bar = null;
         out.flush();
+    }
+
+    private void endLine() {
+        consumer.close();   // a no-op when the library has ended the line itself
     }
 }
