@@ -33,6 +33,11 @@ final class InspectCommand implements Main.Command {
     }
 
     @Override
+    public int maxPositional() {
+        return 1;
+    }
+
+    @Override
     public Set<String> options() {
         return Set.of();
     }

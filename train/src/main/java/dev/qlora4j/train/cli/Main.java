@@ -26,6 +26,11 @@ public final class Main {
 
         Set<String> options();
 
+        /** Positional arguments the command takes (inspect's path, train's config file); more is an error. */
+        default int maxPositional() {
+            return 0;
+        }
+
         /**
          * Runs the command and returns its {@code --json} result: a map (one JSON object, the
          * last line of stdout) or {@link JsonLines} (one object per line, for per-input results).
@@ -81,6 +86,11 @@ public final class Main {
             flags.add("json");
             flags.add("debug");
             Args parsed = Args.parse(args.subList(1, args.size()), flags, command.options());
+            if (parsed.positional().size() > command.maxPositional())
+                throw new UserError(command.maxPositional() == 0
+                        ? args.getFirst() + " takes no positional arguments (got " + String.join(", ", parsed.positional()) + ")"
+                        : args.getFirst() + " takes at most " + command.maxPositional() + " positional argument (got "
+                        + String.join(", ", parsed.positional()) + ")");
             Object result = command.run(parsed, json ? stderr : stdout, stdin);
             if (json) {
                 ObjectMapper mapper = new ObjectMapper();

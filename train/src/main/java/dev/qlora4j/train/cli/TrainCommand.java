@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code train --config FILE.json [--set key=value ...]}: fine-tunes a LoRA / QLoRA adapter as
+ * {@code train FILE.json} or {@code train --config FILE.json}, {@code [--set key=value ...]}: fine-tunes a LoRA / QLoRA adapter as
  * HF Trainer would with those TrainingArguments. Ctrl-C saves a checkpoint and stops cleanly.
  */
 final class TrainCommand implements Main.Command {
@@ -27,13 +27,18 @@ final class TrainCommand implements Main.Command {
     }
 
     @Override
+    public int maxPositional() {
+        return 1;
+    }
+
+    @Override
     public Set<String> options() {
         return Set.of("config", "set");
     }
 
     @Override
     public Object run(Args args, PrintStream out) throws Exception {
-        TrainingConfig cfg = TrainingConfigParser.load(Path.of(TokenizeCommand.required(args, "config")), args.all("set"));
+        TrainingConfig cfg = TrainingConfigParser.load(configFile(args), args.all("set"));
         Trainer trainer = new Trainer(cfg, out, List.of());
         Object previous = onInterrupt(trainer::requestStop);
         Trainer.Result r;
@@ -50,6 +55,17 @@ final class TrainCommand implements Main.Command {
         result.put("best_model_checkpoint", r.bestModelCheckpoint());
         if (r.interrupted()) result.put("interrupted", true);
         return result;
+    }
+
+    /** {@code --config FILE} or the one positional argument ({@code train run.json}). */
+    private static Path configFile(Args args) {
+        List<String> positional = args.positional();
+        String option = args.get("config", null);
+        if (option != null && !positional.isEmpty())
+            throw new UserError("train takes one config file: train FILE.json or train --config FILE.json (got "
+                    + option + ", " + positional.getFirst() + ")");
+        if (option == null && positional.isEmpty()) throw new UserError("missing the config file: train FILE.json or train --config FILE.json");
+        return Path.of(option != null ? option : positional.getFirst());
     }
 
     /** Ctrl-C (SIGINT) asks the trainer to checkpoint and stop instead of killing the JVM; null where signals are unavailable. */

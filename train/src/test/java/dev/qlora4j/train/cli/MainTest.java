@@ -69,6 +69,30 @@ class MainTest {
     }
 
     @Test
+    void trainTakesItsConfigAsTheOnePositionalArgumentOrAsConfig(@TempDir Path tmp) throws Exception {
+        Path llama = Path.of("..", "fixtures", "hf", "llama").toAbsolutePath();
+        Path config = Files.writeString(tmp.resolve("run.json"), """
+                {"model_name_or_path": "%s", "train_file": "%s", "output_dir": "%s",
+                 "max_steps": 1, "per_device_train_batch_size": 2, "lora": {"r": 4}, "report_to": "none"}
+                """.formatted(llama.resolve("model"), llama.resolve("train.jsonl"), tmp.resolve("out")));
+        Cli.Run positional = Cli.run("train", config.toString(), "--json");
+        assertThat(positional.status()).as(positional.err()).isZero();
+        assertThat(new ObjectMapper().readTree(positional.lastLine()).get("global_step").asInt()).isEqualTo(1);
+        Cli.Run option = Cli.run("train", "--config", config.toString(), "--set", "output_dir=" + tmp.resolve("out2"), "--json");
+        assertThat(option.status()).as(option.err()).isZero();
+        assertThat(tmp.resolve("out2/adapter_model.safetensors")).isRegularFile();
+
+        assertThat(Cli.run("train", "a.json", "b.json").err().strip())
+                .isEqualTo("error: train takes at most 1 positional argument (got a.json, b.json)");
+        assertThat(Cli.run("train", "--config", "a.json", "b.json").err().strip())
+                .isEqualTo("error: train takes one config file: train FILE.json or train --config FILE.json (got a.json, b.json)");
+        assertThat(Cli.run("train").err().strip()).isEqualTo("error: missing the config file: train FILE.json or train --config FILE.json");
+        Cli.Run stray = Cli.run("demo", "now");
+        assertThat(stray.status()).isEqualTo(2);
+        assertThat(stray.err().strip()).isEqualTo("error: demo takes no positional arguments (got now)");
+    }
+
+    @Test
     void helpListsCommands() {
         Cli.Run r = Cli.run("--help");
         assertThat(r.status()).isZero();
