@@ -14,6 +14,8 @@ import java.util.List;
  * @param lora         the {@code lora} block as given (PEFT LoraConfig names), or null for full fine-tuning
  * @param quantization the {@code quantization} block (BitsAndBytesConfig names), or null
  * @param monitor      the {@code monitor} block (thresholds of the stability monitor), or null for defaults
+ * @param loggingSteps {@code logging_steps}, {@code eval_steps}, {@code save_steps}: a whole number of
+ *                     steps, or below 1 a share of the run's optimizer steps ({@link #steps})
  * @param resolved     every key with its final value, as saved in training_config.json
  */
 public record TrainingConfig(
@@ -24,11 +26,19 @@ public record TrainingConfig(
         double numTrainEpochs, long maxSteps,
         double learningRate, double weightDecay, double adamBeta1, double adamBeta2, double adamEpsilon, String optim,
         String lrSchedulerType, double warmupRatio, double warmupSteps, double maxGradNorm,
-        int loggingSteps, boolean loggingFirstStep, String evalStrategy, int evalSteps, String saveStrategy, int saveSteps,
+        double loggingSteps, boolean loggingFirstStep, String evalStrategy, double evalSteps, String saveStrategy, double saveSteps,
         Integer saveTotalLimit, boolean loadBestModelAtEnd, String metricForBestModel, boolean greaterIsBetter,
         boolean gradientCheckpointing, boolean bf16, long seed, String resumeFromCheckpoint, List<String> reportTo,
         String adapterNameOrPath, String device, ObjectNode lora, ObjectNode quantization, ObjectNode monitor,
         ObjectNode resolved) {
+
+    /**
+     * An interval key's number of steps for a run of {@code maxSteps}: the value itself when it is
+     * 1 or more, else {@code ceil(maxSteps · value)} (HF Trainer's rule for a ratio; at least 1).
+     */
+    public static long steps(double value, long maxSteps) {
+        return value >= 1 ? (long) value : Math.max(1, (long) Math.ceil(maxSteps * value));
+    }
 
     public boolean evaluates() {
         return !evalStrategy.equals("no");

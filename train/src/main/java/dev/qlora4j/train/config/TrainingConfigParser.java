@@ -118,14 +118,14 @@ public final class TrainingConfigParser {
         double warmupRatio = number("warmup_ratio", 0, 0, true, 1, true);
         double warmupSteps = nonNegative("warmup_steps", 0);
         double clip = nonNegative("max_grad_norm", 1.0);
-        int logging = integer("logging_steps", 500, 1);
+        double logging = interval("logging_steps", 500);
         boolean firstStep = bool("logging_first_step", false);
         if (root.has("evaluation_strategy") && root.has("eval_strategy")) errors.add("give \"eval_strategy\" or its old name \"evaluation_strategy\", not both");
         String evalStrategy = root.has("evaluation_strategy") ? choice("evaluation_strategy", "no", "no", "steps", "epoch")
                 : choice("eval_strategy", "no", "no", "steps", "epoch");
-        int evalSteps = integer("eval_steps", logging, 1);
+        double evalSteps = interval("eval_steps", logging);
         String saveStrategy = choice("save_strategy", "steps", "no", "steps", "epoch", "best");
-        int saveSteps = integer("save_steps", 500, 1);
+        double saveSteps = interval("save_steps", 500);
         Integer limit = optInt("save_total_limit", 1);
         boolean loadBest = bool("load_best_model_at_end", false);
         String metric = choice("metric_for_best_model", "loss", "loss", "eval_loss", "perplexity", "eval_perplexity",
@@ -135,8 +135,12 @@ public final class TrainingConfigParser {
         if (loadBest && evalStrategy.equals("no")) errors.add("\"load_best_model_at_end\" needs evaluation (\"eval_strategy\": \"steps\" or \"epoch\")");
         if (loadBest && !saveStrategy.equals(evalStrategy) && !saveStrategy.equals("best"))
             errors.add("\"load_best_model_at_end\" needs \"save_strategy\" equal to \"eval_strategy\" (as in HF)");
-        else if (loadBest && saveStrategy.equals("steps") && saveSteps % evalSteps != 0)
-            errors.add("\"save_steps\" must be a multiple of \"eval_steps\" with \"load_best_model_at_end\" (as in HF)");
+        else if (loadBest && saveStrategy.equals("steps") && evalStrategy.equals("steps")) {
+            if ((saveSteps < 1) != (evalSteps < 1))
+                errors.add("\"save_steps\" and \"eval_steps\" must both be step counts or both be ratios with \"load_best_model_at_end\" (as in HF)");
+            else if (saveSteps >= 1 ? saveSteps % evalSteps != 0 : Math.abs(Math.rint(saveSteps / evalSteps) - saveSteps / evalSteps) > 1e-9)
+                errors.add("\"save_steps\" must be a multiple of \"eval_steps\" with \"load_best_model_at_end\" (as in HF)");
+        }
         boolean ckpt = bool("gradient_checkpointing", false), bf16 = bool("bf16", false);
         long seed = integer("seed", 42, Integer.MIN_VALUE);
         String resume = resumeFrom();
@@ -154,12 +158,18 @@ public final class TrainingConfigParser {
         if (!errors.isEmpty()) throw BadInputException.at(where, String.join("; ", errors));
         ObjectNode resolved = resolved(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
                 fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, warmupRatio,
-                warmupSteps, clip, logging, firstStep, evalStrategy, evalSteps, saveStrategy, saveSteps, limit, loadBest, metric, greater,
+                warmupSteps, clip, count(logging), firstStep, evalStrategy, count(evalSteps), saveStrategy, count(saveSteps), limit,
+                loadBest, metric, greater,
                 ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor);
         return new TrainingConfig(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
                 fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, warmupRatio,
                 warmupSteps, clip, logging, firstStep, evalStrategy, evalSteps, saveStrategy, saveSteps, limit, loadBest, metric, greater,
                 ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor, resolved);
+    }
+
+    /** An interval as written: a whole number of steps as an integer, a ratio as a number. */
+    private static Object count(double steps) {
+        return steps >= 1 ? (Object) (long) steps : (Object) steps;
     }
 
     private ObjectNode resolved(Object... values) {
@@ -223,6 +233,25 @@ public final class TrainingConfigParser {
             return dflt;
         }
         return v.asLong();
+    }
+
+    /**
+     * {@code logging_steps} / {@code eval_steps} / {@code save_steps}: a positive whole number of
+     * steps, or a share of the run's steps in (0, 1) (HF: "a float in range [0,1)").
+     */
+    private double interval(String key, double dflt) {
+        JsonNode v = take(key);
+        if (v == null) return dflt;
+        if (!v.isNumber() || !(v.asDouble() > 0)) {
+            errors.add("\"" + key + "\" must be a positive number of steps, or a share of the run's steps below 1");
+            return dflt;
+        }
+        double d = v.asDouble();
+        if (d >= 1 && d != Math.rint(d)) {
+            errors.add("\"" + key + "\" must be a whole number of steps when it is 1 or more (got " + d + ")");
+            return dflt;
+        }
+        return d;
     }
 
     private int integer(String key, int dflt, int min) {

@@ -75,9 +75,14 @@ public final class Trainer {
                     Schedule.warmupSteps(cfg.warmupSteps(), cfg.warmupRatio(), total), total);
             state.maxSteps = total;
             state.numTrainEpochs = cfg.maxSteps() > 0 ? Math.ceil((double) total / stepsPerEpoch) : cfg.numTrainEpochs();
-            state.loggingSteps = cfg.loggingSteps();
-            state.evalSteps = cfg.evalSteps();
-            state.saveSteps = cfg.saveSteps();
+            // HF: an interval below 1 is a share of the run's steps, resolved here and kept in trainer_state.json
+            state.loggingSteps = Math.toIntExact(TrainingConfig.steps(cfg.loggingSteps(), total));
+            state.evalSteps = Math.toIntExact(TrainingConfig.steps(cfg.evalSteps(), total));
+            state.saveSteps = Math.toIntExact(TrainingConfig.steps(cfg.saveSteps(), total));
+            if (cfg.loadBestModelAtEnd() && cfg.saveStrategy().equals("steps") && cfg.evalStrategy().equals("steps")
+                    && state.saveSteps % state.evalSteps != 0)
+                throw BadInputException.at("save_steps", "resolves to " + state.saveSteps + " steps, not a multiple of eval_steps' "
+                        + state.evalSteps + " (load_best_model_at_end needs a save at every evaluation it may pick)");
             state.trainBatchSize = cfg.perDeviceTrainBatchSize();
             if (resume != null) {
                 if (state.globalStep >= total) {
@@ -175,14 +180,14 @@ public final class Trainer {
                     sessionSteps++;
                     progress.step(state.globalStep);
                     boolean epochEnd = state.globalStep % stepsPerEpoch == 0;
-                    if (state.globalStep % cfg.loggingSteps() == 0 || cfg.loggingFirstStep() && state.globalStep == 1
+                    if (state.globalStep % state.loggingSteps == 0 || cfg.loggingFirstStep() && state.globalStep == 1
                             || state.globalStep == state.maxSteps)
                         log(lossAndNorm[1], lr, start, progress);
                     Map<String, Double> metrics = null;
-                    if (cfg.evalStrategy().equals("steps") && state.globalStep % cfg.evalSteps() == 0
+                    if (cfg.evalStrategy().equals("steps") && state.globalStep % state.evalSteps == 0
                             || cfg.evalStrategy().equals("epoch") && epochEnd)
                         metrics = evaluate(progress);
-                    boolean save = cfg.saveStrategy().equals("steps") && state.globalStep % cfg.saveSteps() == 0
+                    boolean save = cfg.saveStrategy().equals("steps") && state.globalStep % state.saveSteps == 0
                             || cfg.saveStrategy().equals("epoch") && epochEnd
                             || cfg.saveStrategy().equals("best") && metrics != null && state.bestGlobalStep != null
                             && state.bestGlobalStep == state.globalStep;

@@ -61,6 +61,30 @@ class TrainingConfigParserTest {
     }
 
     @Test
+    void intervalsBelowOneAreSharesOfTheRun() {
+        TrainingConfig c = TrainingConfigParser.parse(minimal().put("logging_steps", 0.1).put("eval_strategy", "steps")
+                .put("save_steps", 0.25), "run.json");
+        assertThat(c.evalSteps()).as("eval_steps defaults to logging_steps").isEqualTo(0.1);
+        assertThat(TrainingConfig.steps(c.loggingSteps(), 95)).isEqualTo(10);    // HF: ceil(95 · 0.1)
+        assertThat(TrainingConfig.steps(c.saveSteps(), 95)).isEqualTo(24);
+        assertThat(TrainingConfig.steps(c.saveSteps(), 2)).isEqualTo(1);
+        assertThat(TrainingConfig.steps(7, 95)).isEqualTo(7);
+        assertThat(c.resolved().get("logging_steps").asDouble()).isEqualTo(0.1);
+        assertThat(TrainingConfigParser.parse(minimal(), "run.json").resolved().get("logging_steps").isIntegralNumber()).isTrue();
+
+        assertThatThrownBy(() -> TrainingConfigParser.parse(minimal().put("logging_steps", 2.5).put("save_steps", 0), "run.json"))
+                .hasMessageContaining("\"logging_steps\" must be a whole number of steps when it is 1 or more (got 2.5)")
+                .hasMessageContaining("\"save_steps\" must be a positive number of steps, or a share of the run's steps below 1");
+        ObjectNode mixed = minimal().put("eval_strategy", "steps").put("eval_steps", 0.1).put("save_steps", 100)
+                .put("load_best_model_at_end", true);
+        assertThatThrownBy(() -> TrainingConfigParser.parse(mixed, "run.json"))
+                .hasMessageContaining("must both be step counts or both be ratios");
+        ObjectNode ratios = minimal().put("eval_strategy", "steps").put("eval_steps", 0.1).put("save_steps", 0.2)
+                .put("load_best_model_at_end", true);
+        assertThat(TrainingConfigParser.parse(ratios, "run.json").saveSteps()).isEqualTo(0.2);
+    }
+
+    @Test
     void bestModelNeedsMatchingStrategies() {
         ObjectNode n = minimal().put("load_best_model_at_end", true);
         assertThatThrownBy(() -> TrainingConfigParser.parse(n, "r")).hasMessageContaining("needs evaluation");
