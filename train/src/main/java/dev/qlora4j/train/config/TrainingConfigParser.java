@@ -25,9 +25,14 @@ public final class TrainingConfigParser {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** HF keys accepted for compatibility that change nothing here (with the values that make sense). */
+    /** HF / TRL keys that change nothing in this trainer's results (or are refused when set, {@link #inert}). */
     private static final Set<String> INERT = Set.of("overwrite_output_dir", "do_train", "do_eval", "remove_unused_columns",
             "dataloader_num_workers", "run_name", "disable_tqdm", "logging_dir", "logging_strategy", "push_to_hub", "fp16",
-            "tf32", "group_by_length", "ddp_find_unused_parameters", "label_names", "dataloader_pin_memory", "save_safetensors");
+            "tf32", "group_by_length", "ddp_find_unused_parameters", "label_names", "dataloader_pin_memory", "save_safetensors",
+            "gradient_checkpointing_kwargs", "eval_accumulation_steps", "save_only_model", "dataloader_persistent_workers",
+            "dataloader_prefetch_factor", "hub_model_id", "hub_strategy", "hub_private_repo", "torch_compile",
+            "include_tokens_per_second", "include_num_input_tokens_seen", "logging_nan_inf_filter", "label_smoothing_factor",
+            "neftune_noise_alpha", "packing", "dataset_text_field");
 
     private final ObjectNode root;
     private final String where;
@@ -90,7 +95,9 @@ public final class TrainingConfigParser {
         String evalFile = string("eval_file", null);
         Double split = optNumber("validation_split", 0, false, 1, false);
         Integer maxEval = optInt("max_eval_samples", 1);
-        int maxLength = integer("max_length", 1024, 2);
+        // TRL's SFTConfig called it max_seq_length before max_length
+        if (root.has("max_seq_length") && root.has("max_length")) errors.add("give \"max_length\" or its old name \"max_seq_length\", not both");
+        int maxLength = root.has("max_seq_length") ? integer("max_seq_length", 1024, 2) : integer("max_length", 1024, 2);
         String task = choice("task", null, "causal_lm", "sequence_classification");
         String dataFormat = choice("data_format", "auto", "auto", "messages", "text", "prompt_completion", "preference_pair");
         Boolean responsesOnly = root.hasNonNull("train_on_responses_only") ? Boolean.valueOf(bool("train_on_responses_only", false)) : null;
@@ -111,8 +118,8 @@ public final class TrainingConfigParser {
         double wd = nonNegative("weight_decay", 0);
         double b1 = number("adam_beta1", 0.9, 0, true, 1, false), b2 = number("adam_beta2", 0.999, 0, true, 1, false);
         double eps = nonNegative("adam_epsilon", 1e-8);
-        String optim = choice("optim", "adamw_torch", "adamw_torch", "adamw_torch_fused", "adamw_hf", "adamw_8bit",
-                "paged_adamw_8bit", "adamw_bnb_8bit");
+        String optim = choice("optim", "adamw_torch", "adamw_torch", "adamw_torch_fused", "adamw_hf", "paged_adamw_32bit",
+                "adamw_8bit", "paged_adamw_8bit", "adamw_bnb_8bit");
         String sched = string("lr_scheduler_type", "linear");
         if (LrSchedule.of(sched) == null) errors.add("\"lr_scheduler_type\" must be one of linear, cosine, constant, constant_with_warmup (got \"" + sched + "\")");
         double warmupRatio = number("warmup_ratio", 0, 0, true, 1, true);
@@ -332,8 +339,10 @@ public final class TrainingConfigParser {
         for (String key : INERT) {
             JsonNode v = take(key);
             if (v == null) continue;
-            if ((key.equals("fp16") || key.equals("push_to_hub") || key.equals("group_by_length")) && v.asBoolean())
+            if ((key.equals("fp16") || key.equals("push_to_hub") || key.equals("group_by_length") || key.equals("packing")) && v.asBoolean())
                 errors.add("\"" + key + "\": true is not supported here");
+            if ((key.equals("label_smoothing_factor") || key.equals("neftune_noise_alpha")) && v.asDouble() != 0)
+                errors.add("\"" + key + "\" is not supported here (only 0 or null)");
             if (key.equals("logging_strategy") && !v.asText().equals("steps")) errors.add("\"logging_strategy\" must be \"steps\"");
         }
     }

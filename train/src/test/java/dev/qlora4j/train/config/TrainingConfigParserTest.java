@@ -61,6 +61,21 @@ class TrainingConfigParserTest {
     }
 
     @Test
+    void notebookArgumentsPasteIn() {
+        ObjectNode n = minimal().put("max_seq_length", 512).put("optim", "paged_adamw_32bit").put("eval_accumulation_steps", 4)
+                .put("save_only_model", true).put("dataset_text_field", "text").put("packing", false).put("neftune_noise_alpha", 0);
+        n.putObject("gradient_checkpointing_kwargs").put("use_reentrant", false);
+        TrainingConfig c = TrainingConfigParser.parse(n, "run.json");
+        assertThat(c.maxLength()).isEqualTo(512);
+        assertThat(c.optim()).isEqualTo("paged_adamw_32bit");
+        assertThatThrownBy(() -> TrainingConfigParser.parse(minimal().put("max_seq_length", 512).put("max_length", 256)
+                .put("packing", true).put("label_smoothing_factor", 0.1), "run.json"))
+                .hasMessageContaining("give \"max_length\" or its old name \"max_seq_length\", not both")
+                .hasMessageContaining("\"packing\": true is not supported here")
+                .hasMessageContaining("\"label_smoothing_factor\" is not supported here (only 0 or null)");
+    }
+
+    @Test
     void intervalsBelowOneAreSharesOfTheRun() {
         TrainingConfig c = TrainingConfigParser.parse(minimal().put("logging_steps", 0.1).put("eval_strategy", "steps")
                 .put("save_steps", 0.25), "run.json");
