@@ -28,7 +28,7 @@ public final class TrainingConfigParser {
     /** HF / TRL keys that change nothing in this trainer's results (or are refused when set, {@link #inert}). */
     private static final Set<String> INERT = Set.of("overwrite_output_dir", "do_train", "do_eval", "remove_unused_columns",
             "dataloader_num_workers", "run_name", "disable_tqdm", "logging_dir", "logging_strategy", "push_to_hub", "fp16",
-            "tf32", "group_by_length", "ddp_find_unused_parameters", "label_names", "dataloader_pin_memory", "save_safetensors",
+            "tf32", "ddp_find_unused_parameters", "label_names", "dataloader_pin_memory", "save_safetensors",
             "gradient_checkpointing_kwargs", "eval_accumulation_steps", "save_only_model", "dataloader_persistent_workers",
             "dataloader_prefetch_factor", "hub_model_id", "hub_strategy", "hub_private_repo", "torch_compile",
             "include_tokens_per_second", "include_num_input_tokens_seen", "logging_nan_inf_filter", "label_smoothing_factor",
@@ -102,7 +102,7 @@ public final class TrainingConfigParser {
         String dataFormat = choice("data_format", "auto", "auto", "messages", "text", "prompt_completion", "preference_pair");
         Boolean responsesOnly = root.hasNonNull("train_on_responses_only") ? Boolean.valueOf(bool("train_on_responses_only", false)) : null;
         used.add("train_on_responses_only");
-        boolean shuffle = bool("shuffle", true);
+        boolean shuffle = bool("shuffle", true), groupByLength = bool("group_by_length", false);
         double fraction = number("fraction", 1.0, 0, false, 1, true);
         Integer fold = optInt("fold", 0), folds = optInt("num_folds", 2);
         if ((fold == null) != (folds == null)) errors.add("\"fold\" and \"num_folds\" go together");
@@ -164,12 +164,12 @@ public final class TrainingConfigParser {
         if (!unknown.isEmpty()) errors.addFirst("unknown key" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown));
         if (!errors.isEmpty()) throw BadInputException.at(where, String.join("; ", errors));
         ObjectNode resolved = resolved(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
-                fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, warmupRatio,
+                groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, warmupRatio,
                 warmupSteps, clip, count(logging), firstStep, evalStrategy, count(evalSteps), saveStrategy, count(saveSteps), limit,
                 loadBest, metric, greater,
                 ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor);
         return new TrainingConfig(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
-                fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, warmupRatio,
+                groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, warmupRatio,
                 warmupSteps, clip, logging, firstStep, evalStrategy, evalSteps, saveStrategy, saveSteps, limit, loadBest, metric, greater,
                 ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor, resolved);
     }
@@ -181,7 +181,7 @@ public final class TrainingConfigParser {
 
     private ObjectNode resolved(Object... values) {
         String[] names = {"model_name_or_path", "output_dir", "train_file", "eval_file", "validation_split", "max_eval_samples",
-                "max_length", "task", "data_format", "train_on_responses_only", "shuffle", "fraction", "fold", "num_folds",
+                "max_length", "task", "data_format", "train_on_responses_only", "shuffle", "group_by_length", "fraction", "fold", "num_folds",
                 "per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps", "num_train_epochs",
                 "max_steps", "learning_rate", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon", "optim",
                 "lr_scheduler_type", "warmup_ratio", "warmup_steps", "max_grad_norm", "logging_steps", "logging_first_step",
@@ -339,7 +339,7 @@ public final class TrainingConfigParser {
         for (String key : INERT) {
             JsonNode v = take(key);
             if (v == null) continue;
-            if ((key.equals("fp16") || key.equals("push_to_hub") || key.equals("group_by_length") || key.equals("packing")) && v.asBoolean())
+            if ((key.equals("fp16") || key.equals("push_to_hub") || key.equals("packing")) && v.asBoolean())
                 errors.add("\"" + key + "\": true is not supported here");
             if ((key.equals("label_smoothing_factor") || key.equals("neftune_noise_alpha")) && v.asDouble() != 0)
                 errors.add("\"" + key + "\" is not supported here (only 0 or null)");

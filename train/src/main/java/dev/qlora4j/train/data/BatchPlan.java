@@ -11,6 +11,12 @@ import java.util.List;
  * epoch, like the Trainer's RandomSampler), file order otherwise. Micro-batches are consecutive
  * slices of that order; the last one of an epoch keeps the remainder (dataloader_drop_last=False).
  *
+ * <p>With length grouping (HF's {@code group_by_length}, its LengthGroupedSampler) the epoch's
+ * permutation is cut into mega-batches of {@code min(50, n / (4·b))} (at least 1) groups of
+ * {@code b} = micro-batch × accumulation examples, each sorted by length, longest first (ties
+ * keep their permuted order), and the longest example of all is swapped to the front, so that
+ * micro-batches pad little and running out of memory happens at the first step if at all.
+ *
  * <p>Optimizer steps group micro-batches as transformers' Trainer does: {@code ga} per step
  * within an epoch, never across an epoch boundary, the epoch's last step taking what is left.
  * Not thread-safe (it caches the current epoch's order).
@@ -20,10 +26,18 @@ public final class BatchPlan {
     private final int microBatchSize;
     private final boolean shuffle;
     private final long seed;
+    private final int lengthGroup;
     private int cachedEpoch = -1;
     private int[] cachedOrder;
 
     public BatchPlan(List<Example> examples, int microBatchSize, boolean shuffle, long seed) {
+        this(examples, microBatchSize, shuffle, seed, 0);
+    }
+
+    /** @param lengthGroup examples per optimizer step to group by length (micro-batch × accumulation); 0 = no grouping */
+    public BatchPlan(List<Example> examples, int microBatchSize, boolean shuffle, long seed, int lengthGroup) {
+        if (lengthGroup < 0) throw new IllegalArgumentException("negative length group " + lengthGroup);
+        this.lengthGroup = lengthGroup;
         if (examples.isEmpty()) throw new IllegalArgumentException("no examples to batch");
         if (microBatchSize < 1) throw new IllegalArgumentException("micro batch size must be at least 1, got " + microBatchSize);
         this.examples = List.copyOf(examples);
@@ -116,9 +130,35 @@ public final class BatchPlan {
         if (epoch != cachedEpoch) {
             cachedOrder = shuffle ? SeededOrder.permutation(examples.size(), seed, SeededOrder.EPOCH, epoch)
                     : identity(examples.size());
+            if (lengthGroup > 0) cachedOrder = groupByLength(cachedOrder);
             cachedEpoch = epoch;
         }
         return cachedOrder;
+    }
+
+    private int[] groupByLength(int[] permuted) {
+        int n = permuted.length;
+        int mult = Math.max(1, Math.min(50, n / (lengthGroup * 4)));
+        int mega = mult * lengthGroup;
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = permuted[i];
+        int longestBlock = 0, longest = -1;
+        for (int from = 0; from < n; from += mega) {
+            int to = Math.min(n, from + mega);
+            // Arrays.sort on objects is stable: equal lengths keep their permuted order, as Python's sorted
+            Arrays.sort(order, from, to, (a, b) -> Integer.compare(examples.get(b).length(), examples.get(a).length()));
+            int head = examples.get(order[from]).length();
+            if (head > longest) {
+                longest = head;
+                longestBlock = from;
+            }
+        }
+        Integer first = order[0];
+        order[0] = order[longestBlock];
+        order[longestBlock] = first;
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) out[i] = order[i];
+        return out;
     }
 
     private static int[] identity(int n) {

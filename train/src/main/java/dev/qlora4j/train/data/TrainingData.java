@@ -87,7 +87,12 @@ public record TrainingData(DataSpec spec, Task task, List<Example> train, List<E
 
     /** The training micro-batches, shuffled per epoch as the spec says. */
     public BatchPlan trainPlan(int microBatchSize) {
-        return new BatchPlan(train, microBatchSize, spec.shuffle(), spec.seed());
+        return trainPlan(microBatchSize, 0);
+    }
+
+    /** @param lengthGroup examples per optimizer step when grouping by length ({@code group_by_length}), else 0 */
+    public BatchPlan trainPlan(int microBatchSize, int lengthGroup) {
+        return new BatchPlan(train, microBatchSize, spec.shuffle(), spec.seed(), lengthGroup);
     }
 
     /**

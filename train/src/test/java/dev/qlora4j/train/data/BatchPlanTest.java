@@ -21,6 +21,34 @@ class BatchPlanTest {
         return mb.examples().stream().map(Example::id).toList();
     }
 
+    private static List<Example> ofLengths(int... lengths) {
+        List<Example> out = new ArrayList<>();
+        for (int i = 0; i < lengths.length; i++) out.add(Example.causal("row " + i, i, new int[lengths[i]]));
+        return out;
+    }
+
+    @Test
+    void groupByLengthSortsMegaBatchesLongestFirstAndPutsTheLongestExampleFirst() {
+        // 10 examples, 2 per step: min(50, 10 / 8) = 1 group per mega-batch, so pairs of the (here unshuffled) order
+        BatchPlan plan = new BatchPlan(ofLengths(3, 5, 5, 1, 9, 2, 4, 4, 7, 8), 1, false, 0, 2);
+        // pairs sorted longest first: [1 0] [2 3] [4 5] [6 7] (a tie keeps its order) [9 8]; then 4 (length 9) swaps with 1
+        assertThat(plan.epochOrder(0)).containsExactly(4, 0, 2, 3, 1, 5, 6, 7, 9, 8);
+
+        int[] lengths = new java.util.Random(3).ints(40, 1, 30).toArray();
+        BatchPlan shuffled = new BatchPlan(ofLengths(lengths), 2, true, 11, 2);
+        int[] permutation = new BatchPlan(ofLengths(lengths), 2, true, 11).epochOrder(1);
+        int[] grouped = shuffled.epochOrder(1);
+        // min(50, 40 / 8) = 5 groups: mega-batches of 10 permuted examples, each sorted, the longest of all first
+        assertThat(lengths[grouped[0]]).isEqualTo(Arrays.stream(lengths).max().getAsInt());
+        for (int from = 0; from < 40; from += 10) {
+            int[] block = Arrays.copyOfRange(grouped, from, from + 10), expected = Arrays.copyOfRange(permutation, from, from + 10);
+            assertThat(Arrays.stream(block).sorted().toArray()).isEqualTo(Arrays.stream(expected).sorted().toArray());
+            // position 0 of block 0 and of the block that held the longest example were swapped
+            for (int i = 2; i < 10; i++) assertThat(lengths[block[i - 1]]).isGreaterThanOrEqualTo(lengths[block[i]]);
+        }
+        assertThat(grouped).isNotEqualTo(shuffled.epochOrder(2)).isEqualTo(new BatchPlan(ofLengths(lengths), 2, true, 11, 2).epochOrder(1));
+    }
+
     @Test
     void eachEpochIsASeededPermutationReproducibleFromSeedAndEpoch() {
         BatchPlan plan = new BatchPlan(examples(10), 3, true, 42);
