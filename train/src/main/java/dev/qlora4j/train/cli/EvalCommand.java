@@ -37,8 +37,6 @@ import java.util.function.IntConsumer;
  * ({@link ExampleEncoder}), but with every token counted and no EOS appended.
  */
 final class EvalCommand implements Main.Command {
-    private static final int DEFAULT_BATCH_SIZE = 8;
-
     @Override
     public String summary() {
         return "loss and perplexity of a causal LM (or loss and accuracy of a classifier) on a JSONL data file or an arena CSV";
@@ -58,38 +56,14 @@ final class EvalCommand implements Main.Command {
     public Object run(Args args, PrintStream out) throws Exception {
         ModelOptions.checkDevice(args);
         Path dir = ModelOptions.modelDir(args), adapter = ModelOptions.adapterDir(args);
-        Path data = Path.of(TokenizeCommand.required(args, "data"));
-        int batchSize = args.getInt("batch-size", DEFAULT_BATCH_SIZE);
-        if (batchSize < 1) throw new UserError("--batch-size must be at least 1 (got " + batchSize + ")");
-        int maxLength = args.getInt("max-length", Integer.MAX_VALUE);
-        if (maxLength < 1) throw new UserError("--max-length must be at least 1 (got " + maxLength + ")");
-        ModelConfig config = ModelConfig.load(dir);
-        Tokenizer tokenizer = Tokenizer.load(dir);
-        SpecialTokens specials = SpecialTokens.load(dir, tokenizer);
-        String formatName = args.get("data-format", "auto");
-        DataFormat format;
-        try {
-            format = DataFormat.parse(formatName);
-        } catch (BadInputException e) {
-            throw new UserError("--data-format must be auto or preference_pair (got \"" + formatName + "\")");
-        }
-        List<DataReport.FileStats> stats = new ArrayList<>();
-        List<DataRows.Row> rows = TrainingData.readRows(data, format, stats);
-        if (format == DataFormat.PREFERENCE_PAIR && config.task() != Task.SEQUENCE_CLASSIFICATION)
-            throw new UserError("--data-format preference_pair is 3-class data for a sequence classifier; " + dir + " is a causal LM");
-        for (DataReport.FileStats f : stats)
-            if (f.malformed().count() > 0) out.println(f.file() + ": skipped malformed rows: " + f.malformed());
-        // every token counts and text is taken as it is: the loss of the rows, not of training examples made from them
-        ExampleEncoder encoder = new ExampleEncoder(config.task(), tokenizer, specials, ExampleEncoder.templateOf(dir), config,
-                new ExampleEncoder.Options(maxLength, false, false, "--max-length"));
-        List<Example> examples = new ArrayList<>();
-        for (DataRows.Row row : rows) {
-            Example e = encoder.encode(row).example();
-            if (e != null) examples.add(e);
-        }
+        int batchSize = RowData.batchSize(args);
+        RowData rowData = RowData.load(args, dir, out, false);
+        ModelConfig config = rowData.config();
+        List<Example> examples = rowData.examples();
+        Path data = Path.of(args.get("data", ""));
         Map<String, Object> result = new LinkedHashMap<>();
         if (config.task() == Task.CAUSAL_LM) {
-            Collator collator = Collator.causal(PadIds.causal(specials, config), 1);
+            Collator collator = Collator.causal(PadIds.causal(rowData.specials(), config), 1);
             CausalLmEvaluator.Result r;
             try (Transformer model = ModelOptions.load(dir, adapter)) {
                 r = CausalLmEvaluator.evaluate(model, examples, collator, batchSize, progress(out, examples.size()));

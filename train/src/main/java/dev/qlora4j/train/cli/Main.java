@@ -53,6 +53,7 @@ public final class Main {
             "generate", new GenerateCommand(),
             "inspect", new InspectCommand(),
             "merge", new MergeCommand(),
+            "predict", new PredictCommand(),
             "quantize", new QuantizeCommand(),
             "tokenize", new TokenizeCommand(),
             "train", new TrainCommand()));

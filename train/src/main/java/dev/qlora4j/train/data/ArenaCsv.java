@@ -35,6 +35,9 @@ import java.util.regex.Pattern;
  * item per turn; recognised by its start {@code ["}, {@code [null} or {@code []} and its closing
  * bracket) is joined with "\n", null items counting as empty; anything else is taken as plain text.
  *
+ * <p>A file without any of the three winner columns (Kaggle's test.csv) gives rows without a
+ * label, for prediction; training and evaluation then say that the rows have no label.
+ *
  * <p>A malformed record (wrong field count, winner flags that are not exactly one 1 among 0s, an
  * id that is not an integer, a field that looks like a JSON list but is not a list of strings) is
  * counted and skipped; a file with no good record, or one the CSV syntax breaks (an unterminated
@@ -48,8 +51,7 @@ final class ArenaCsv {
     /** How a JSON list of strings begins: a string, a null item, or nothing. Plain text such as "[INST] ..." does not. */
     private static final Pattern JSON_LIST_START = Pattern.compile("^\\[\\s*(\"|null\\b|])");
     private static final List<String> WINNERS = List.of("winner_model_a", "winner_model_b", "winner_tie");
-    private static final List<String> REQUIRED = List.of("id", "prompt", "response_a", "response_b",
-            "winner_model_a", "winner_model_b", "winner_tie");
+    private static final List<String> REQUIRED = List.of("id", "prompt", "response_a", "response_b");
 
     /** The good rows and the skipped ones. */
     record Result(List<DataRows.Row> rows, RowIssues malformed) {}
@@ -103,8 +105,8 @@ final class ArenaCsv {
         return new BadInputException("CSV syntax error: " + why + " (" + file + ")", e);
     }
 
-    /** Column positions by name, and how many fields every record must have. */
-    private record Header(Map<String, Integer> columns, int fields) {
+    /** Column positions by name, how many fields every record must have, whether the winner columns are there. */
+    private record Header(Map<String, Integer> columns, int fields, boolean labelled) {
         String get(CSVRecord record, String column) {
             return record.get(columns.get(column));
         }
@@ -117,11 +119,13 @@ final class ArenaCsv {
             if (i == 0 && name.startsWith("\uFEFF")) name = name.substring(1).strip();   // a UTF-8 byte order mark
             columns.putIfAbsent(name, i);
         }
-        List<String> missing = REQUIRED.stream().filter(c -> !columns.containsKey(c)).toList();
+        List<String> missing = new ArrayList<>(REQUIRED.stream().filter(c -> !columns.containsKey(c)).toList());
+        boolean labelled = WINNERS.stream().anyMatch(columns::containsKey);
+        if (labelled) WINNERS.stream().filter(c -> !columns.containsKey(c)).forEach(missing::add);
         if (!missing.isEmpty())
             throw BadInputException.at(file.toString(), "the CSV header lacks the preference_pair column" + (missing.size() > 1 ? "s " : " ")
                     + String.join(", ", missing) + "; it has " + String.join(", ", Arrays.asList(record.values())));
-        return new Header(columns, record.size());
+        return new Header(columns, record.size(), labelled);
     }
 
     private static DataRows.Row row(CSVRecord record, Header header, String place, Path file) throws Malformed {
@@ -133,7 +137,7 @@ final class ArenaCsv {
             throw new Malformed("id \"" + abbreviate(header.get(record, "id")) + "\" is not an integer");
         }
         int label = -1;
-        for (int w = 0; w < WINNERS.size(); w++) {
+        for (int w = 0; header.labelled() && w < WINNERS.size(); w++) {
             String flag = header.get(record, WINNERS.get(w)).strip();
             if (!flag.equals("0") && !flag.equals("1"))
                 throw new Malformed(WINNERS.get(w) + " is \"" + abbreviate(flag) + "\", expected 0 or 1");
@@ -142,11 +146,12 @@ final class ArenaCsv {
                 label = w;
             }
         }
-        if (label < 0) throw new Malformed("no winner column is 1");
+        if (header.labelled() && label < 0) throw new Malformed("no winner column is 1");
         String text = "<prompt>: " + turns(header, record, "prompt")
                 + "\n\n<response_a>: " + turns(header, record, "response_a")
                 + "\n\n<response_b>: " + turns(header, record, "response_b");
-        ObjectNode node = JSON.createObjectNode().put("text", text).put("label", label);
+        ObjectNode node = JSON.createObjectNode().put("text", text);
+        if (header.labelled()) node.put("label", label);
         return new DataRows.Row(node, place, file, id);
     }
 

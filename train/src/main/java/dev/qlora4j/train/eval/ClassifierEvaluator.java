@@ -42,4 +42,35 @@ public final class ClassifierEvaluator {
         int n = examples.size();
         return new Result(sum / n, (double) correct / n, n);
     }
+
+    /**
+     * Class probabilities per example: the softmax of the head's logits (in double, after
+     * subtracting the row's largest logit), rows in the examples' order. Labels are not read.
+     */
+    public static double[][] probabilities(Transformer model, List<Example> examples, Collator collator, int batchSize,
+                                           IntConsumer onBatch) {
+        if (batchSize < 1) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+        double[][] out = new double[examples.size()][];
+        try (var ignored = Tensor.noGrad()) {
+            for (int start = 0; start < examples.size(); start += batchSize) {
+                int end = Math.min(examples.size(), start + batchSize);
+                PaddedBatch batch = collator.collate(examples.subList(start, end));
+                Tensor logits = model.classify(batch.inputIds(), batch.attentionMask());
+                int classes = logits.size(-1);
+                float[] values = logits.contiguous().toFloatArray();
+                for (int r = 0; r < end - start; r++) out[start + r] = softmax(values, r * classes, classes);
+                onBatch.accept(end);
+            }
+        }
+        return out;
+    }
+
+    private static double[] softmax(float[] logits, int from, int n) {
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (int i = 0; i < n; i++) max = Math.max(max, logits[from + i]);
+        double[] p = new double[n];
+        for (int i = 0; i < n; i++) sum += p[i] = Math.exp(logits[from + i] - max);
+        for (int i = 0; i < n; i++) p[i] /= sum;
+        return p;
+    }
 }

@@ -17,6 +17,7 @@ final class DataFiles {
     static final ObjectMapper JSON = new ObjectMapper();
     static final Path FIXTURES = Path.of("..", "fixtures", "hf");
     static final Path LLAMA = FIXTURES.resolve("llama/model");
+    static final Path LLAMA_SEQCLS = FIXTURES.resolve("llama-seqcls/model");
     static final Path GEMMA = FIXTURES.resolve("gemma2/model");
 
     static Path jsonl(Path file, List<? extends Map<String, ?>> rows) throws IOException {

@@ -84,11 +84,26 @@ class PreferencePairTest {
                 .hasMessageStartingWith("CSV syntax error: ").hasMessageEndingWith("(" + unterminated + ")")
                 .hasMessageContaining("EOF reached before encapsulated token finished").message().doesNotContain("\n");
         Path noColumns = Files.writeString(tmp.resolve("c.csv"), "id,prompt,response_a\n1,a,b\n");
-        assertThatThrownBy(() -> ArenaCsv.read(noColumns)).hasMessage("the CSV header lacks the preference_pair columns response_b, "
-                + "winner_model_a, winner_model_b, winner_tie; it has id, prompt, response_a (" + noColumns + ")");
+        assertThatThrownBy(() -> ArenaCsv.read(noColumns)).hasMessage("the CSV header lacks the preference_pair column response_b; "
+                + "it has id, prompt, response_a (" + noColumns + ")");
+        Path someWinners = Files.writeString(tmp.resolve("w.csv"), "id,prompt,response_a,response_b,winner_model_a\n1,a,b,c,1\n");
+        assertThatThrownBy(() -> ArenaCsv.read(someWinners)).hasMessage("the CSV header lacks the preference_pair columns "
+                + "winner_model_b, winner_tie; it has id, prompt, response_a, response_b, winner_model_a (" + someWinners + ")");
         assertThatThrownBy(() -> TrainingData.load(DataSpec.builder(noColumns).dataFormat(DataFormat.PREFERENCE_PAIR).build(),
                 DataFiles.LLAMA)).hasMessage("preference_pair data has 3 classes (a wins, b wins, tie) for a sequence classifier; "
                 + "the task is causal-lm (data_format)");
+    }
+
+    @Test
+    void aFileWithoutWinnerColumnsGivesUnlabelledRowsThatTrainingRefuses() throws IOException {
+        Path test = Files.writeString(tmp.resolve("test.csv"), "id,prompt,response_a,response_b\n"
+                + "136060,\"[\"\"Hi\"\"]\",\"[\"\"Hello\"\"]\",\"[\"\"Hey\"\"]\"\n211333,q,a,b\n");
+        ArenaCsv.Result r = ArenaCsv.read(test);
+        assertThat(r.rows()).extracting(DataRows.Row::id).containsExactly(136060L, 211333L);
+        assertThat(r.rows()).allSatisfy(row -> assertThat(row.node().has("label")).isFalse());
+        assertThat(r.rows().getFirst().node().get("text").asText()).isEqualTo(text("Hi", "Hello", "Hey"));
+        assertThatThrownBy(() -> TrainingData.load(DataSpec.builder(test).dataFormat(DataFormat.PREFERENCE_PAIR).build(),
+                DataFiles.LLAMA_SEQCLS)).hasMessage("line 2 has no \"label\" (" + test + ")");
     }
 
     @Test

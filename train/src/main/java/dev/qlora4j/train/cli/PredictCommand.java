@@ -1,0 +1,109 @@
+package dev.qlora4j.train.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.qlora4j.model.config.Task;
+import dev.qlora4j.model.nn.Transformer;
+import dev.qlora4j.train.data.Collator;
+import dev.qlora4j.train.data.DataFormat;
+import dev.qlora4j.train.data.Example;
+import dev.qlora4j.train.data.PadIds;
+import dev.qlora4j.train.eval.ClassifierEvaluator;
+import dev.qlora4j.train.report.AtomicFiles;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code predict --model DIR --data FILE --out FILE}: a sequence classifier's class probabilities
+ * for every row (HF's {@code trainer.predict} followed by a softmax). Rows need no label; the
+ * arena CSV without winner columns (Kaggle's test.csv) is read with {@code --data-format
+ * preference_pair}, and its output is the competition's submission layout
+ * ({@code id,winner_model_a,winner_model_b,winner_tie}). Other data gets config.json's label
+ * names as columns. {@code .csv} or {@code .jsonl} by the output's extension; written atomically.
+ */
+final class PredictCommand implements Main.Command {
+    private static final List<String> ARENA_COLUMNS = List.of("winner_model_a", "winner_model_b", "winner_tie");
+
+    @Override
+    public String summary() {
+        return "class probabilities of a sequence classifier for every row (e.g. a Kaggle submission from the arena test CSV)";
+    }
+
+    @Override
+    public Set<String> flags() {
+        return Set.of();
+    }
+
+    @Override
+    public Set<String> options() {
+        return Set.of("model", "data", "data-format", "out", "batch-size", "max-length", "adapter", "device");
+    }
+
+    @Override
+    public Object run(Args args, PrintStream out) throws Exception {
+        ModelOptions.checkDevice(args);
+        Path dir = ModelOptions.modelDir(args), adapter = ModelOptions.adapterDir(args);
+        Path target = Path.of(TokenizeCommand.required(args, "out"));
+        String name = target.getFileName().toString().toLowerCase(Locale.ROOT);
+        boolean csv = name.endsWith(".csv");
+        if (!csv && !name.endsWith(".jsonl")) throw new UserError("--out must end in .csv or .jsonl (got " + target + ")");
+        int batchSize = RowData.batchSize(args);
+        RowData data = RowData.load(args, dir, out, true);
+        if (data.config().task() != Task.SEQUENCE_CLASSIFICATION)
+            throw new UserError("predict gives a sequence classifier's class probabilities; " + dir + " is a causal LM (use generate)");
+        List<String> classes = data.format() == DataFormat.PREFERENCE_PAIR ? ARENA_COLUMNS
+                : new ArrayList<>(data.config().classification().id2label().values());
+        List<Example> examples = data.examples();
+        double[][] p;
+        try (Transformer model = ModelOptions.load(dir, adapter)) {
+            p = ClassifierEvaluator.probabilities(model, examples, Collator.classification(PadIds.classifier(data.config()), 1),
+                    batchSize, done -> out.printf("predicted %d/%d rows%n", done, examples.size()));
+        }
+        if (p.length > 0 && p[0].length != classes.size())
+            throw new UserError("the model's head has " + p[0].length + " classes but the data has " + classes.size() + " (" + dir + ")");
+        StringBuilder text = new StringBuilder();
+        ObjectMapper json = new ObjectMapper();
+        if (csv) text.append("id,").append(String.join(",", classes)).append('\n');
+        for (int i = 0; i < p.length; i++) {
+            long id = data.rows().get(i).id();
+            if (csv) {
+                text.append(id);
+                for (double v : p[i]) text.append(',').append(v);
+                text.append('\n');
+            } else {
+                ObjectNode row = json.createObjectNode().put("id", id);
+                int best = 0;
+                for (int c = 1; c < p[i].length; c++) if (p[i][c] > p[i][best]) best = c;
+                row.put("label", classes.get(best));
+                ObjectNode probabilities = row.putObject("probabilities");
+                for (int c = 0; c < p[i].length; c++) probabilities.put(classes.get(c), p[i][c]);
+                text.append(json.writeValueAsString(row)).append('\n');
+            }
+        }
+        AtomicFiles.writeString(target, text.toString());
+        out.println("wrote " + p.length + " rows of " + String.join("/", classes) + " probabilities to " + target);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("out", target.toString());
+        result.put("rows", p.length);
+        if (data.labelled()) {
+            double logLoss = 0;
+            int correct = 0;
+            for (int i = 0; i < p.length; i++) {
+                int label = examples.get(i).classLabel(), best = 0;
+                logLoss -= Math.log(p[i][label]);
+                for (int c = 1; c < p[i].length; c++) if (p[i][c] > p[i][best]) best = c;
+                if (best == label) correct++;
+            }
+            result.put("log_loss", logLoss / p.length);
+            result.put("accuracy", (double) correct / p.length);
+        }
+        return result;
+    }
+}
