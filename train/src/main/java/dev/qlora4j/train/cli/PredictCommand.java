@@ -79,9 +79,7 @@ final class PredictCommand implements Main.Command {
                 text.append('\n');
             } else {
                 ObjectNode row = json.createObjectNode().put("id", id);
-                int best = 0;
-                for (int c = 1; c < p[i].length; c++) if (p[i][c] > p[i][best]) best = c;
-                row.put("label", classes.get(best));
+                row.put("label", classes.get(argmax(p[i])));
                 ObjectNode probabilities = row.putObject("probabilities");
                 for (int c = 0; c < p[i].length; c++) probabilities.put(classes.get(c), p[i][c]);
                 text.append(json.writeValueAsString(row)).append('\n');
@@ -96,14 +94,20 @@ final class PredictCommand implements Main.Command {
             double logLoss = 0;
             int correct = 0;
             for (int i = 0; i < p.length; i++) {
-                int label = examples.get(i).classLabel(), best = 0;
+                int label = examples.get(i).classLabel();
                 logLoss -= Math.log(p[i][label]);
-                for (int c = 1; c < p[i].length; c++) if (p[i][c] > p[i][best]) best = c;
-                if (best == label) correct++;
+                if (argmax(p[i]) == label) correct++;
             }
             result.put("log_loss", logLoss / p.length);
             result.put("accuracy", (double) correct / p.length);
         }
         return result;
+    }
+
+    /** The first index of the largest value (the class a tie goes to, as torch.argmax). */
+    private static int argmax(double[] v) {
+        int best = 0;
+        for (int c = 1; c < v.length; c++) if (v[c] > v[best]) best = c;
+        return best;
     }
 }
