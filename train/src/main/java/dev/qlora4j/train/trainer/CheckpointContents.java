@@ -49,6 +49,7 @@ final class CheckpointContents {
         r.putObject("dropout").put("state", rng.seed()).put("spare_gaussian", Double.isNaN(rng.spareGaussian()) ? null : rng.spareGaussian());
         AtomicFiles.writeString(dir.resolve(RNG), RunState.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
         AtomicFiles.writeString(dir.resolve(CONFIG), RunState.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg.resolved()));
+        TorchTrainerFiles.write(dir, lora.trainableParameters(), opt, schedule, state.globalStep, cfg);
         state.write(dir);
     }
 
