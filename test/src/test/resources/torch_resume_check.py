@@ -1,6 +1,8 @@
 """Checks a qlora4j checkpoint folder the way HF Trainer resumes from it, with PyTorch alone.
 
-Usage: python3 torch_resume_check.py CHECKPOINT_DIR LR_SCHEDULER_TYPE WARMUP TOTAL
+Usage: python3 torch_resume_check.py CHECKPOINT_DIR LR_SCHEDULER_TYPE WARMUP TOTAL [--resave]
+With --resave it then writes the folder's optimizer.pt and scheduler.pt again with torch.save, as
+HF Trainer would at its next save, for the other direction (qlora4j resuming a Python checkpoint).
 Loads optimizer.pt and scheduler.pt with torch.load into a torch.optim.AdamW over the adapter's
 tensors in PEFT's named_parameters order (the two param groups HF's create_optimizer makes) and a
 LambdaLR with HF's schedule, then prints one JSON line: the moments as torch holds them, compared
@@ -76,6 +78,9 @@ def main():
             worst = max(worst, float(np.abs(theirs.reshape(-1) - ours["%d.%s" % (i, name)].reshape(-1)).max()))
     # one more scheduler step gives the rate of the step after the next, as in HF's loop
     lr_next = opt.param_groups[0]["lr"]
+    if "--resave" in sys.argv:
+        torch.save(opt.state_dict(), ckpt + "/optimizer.pt")
+        torch.save(sched.state_dict(), ckpt + "/scheduler.pt")
     sched.step()
     print(json.dumps({"params": len(params), "step": float(opt.state[params[0]]["step"]), "max_moment_diff": worst,
                       "lr_next": lr_next, "lr_after": opt.param_groups[0]["lr"], "last_epoch": sched.last_epoch,

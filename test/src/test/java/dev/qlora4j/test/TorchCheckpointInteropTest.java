@@ -43,19 +43,52 @@ class TorchCheckpointInteropTest {
         return null;
     }
 
+    private static ObjectNode config(Path out, int maxSteps) {
+        ObjectNode cfg = JSON.createObjectNode()
+                .put("model_name_or_path", Fixture.ROOT.resolve("llama/model").toString())
+                .put("train_file", Fixture.ROOT.resolve("llama/train.jsonl").toString())
+                .put("output_dir", out.toString()).put("max_steps", maxSteps).put("per_device_train_batch_size", 2)
+                .put("learning_rate", 1e-3).put("lr_scheduler_type", "cosine").put("warmup_steps", 1)
+                .put("weight_decay", 0.01).put("logging_steps", 1).put("save_steps", 2).put("report_to", "none");
+        cfg.putObject("lora").put("r", 4).put("lora_alpha", 8).put("lora_dropout", 0.0)
+                .putArray("target_modules").add("q_proj").add("v_proj").add("down_proj");
+        return cfg;
+    }
+
+    private static void train(ObjectNode cfg) throws IOException {
+        new Trainer(TrainingConfigParser.parse(cfg, "test"), new PrintStream(OutputStream.nullOutputStream()), List.of()).train();
+    }
+
+    /**
+     * Checkpoint 4 of a 6-step run, with only what HF Trainer writes (no optimizer.safetensors, no
+     * rng_state.json; dropout is off), resumed in a new folder ends with the run's own adapter, bit for bit.
+     */
+    private static void assertResumesLikeTheUninterruptedRun(Path tmp, Path out) throws IOException {
+        Path from = out.resolve("checkpoint-4"), resumed = tmp.resolve("resumed");
+        Files.delete(from.resolve("optimizer.safetensors"));
+        Files.delete(from.resolve("rng_state.json"));
+        try (var files = Files.walk(from)) {
+            for (Path f : files.toList()) Files.copy(f, resumed.resolve("checkpoint-4").resolve(from.relativize(f).toString()));
+        }
+        train((ObjectNode) config(resumed, 6).put("resume_from_checkpoint", true));
+        assertThat(Files.readAllBytes(resumed.resolve("adapter_model.safetensors")))
+                .isEqualTo(Files.readAllBytes(out.resolve("adapter_model.safetensors")));
+    }
+
+    @Test
+    void ourOptimizerPtAloneResumesARun(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("out");
+        train(config(out, 6));
+        Files.createDirectories(tmp.resolve("resumed"));
+        assertResumesLikeTheUninterruptedRun(tmp, out);
+    }
+
     @Test
     void torchResumesOurCheckpointWithOurMomentsAndSchedule(@TempDir Path tmp) throws Exception {
         String python = pythonWithTorch();
         Assumptions.assumeTrue(python != null, "no Python with torch and numpy here");
         Path out = tmp.resolve("out");
-        ObjectNode cfg = JSON.createObjectNode()
-                .put("model_name_or_path", Fixture.ROOT.resolve("llama/model").toString())
-                .put("train_file", Fixture.ROOT.resolve("llama/train.jsonl").toString())
-                .put("output_dir", out.toString()).put("max_steps", 5).put("per_device_train_batch_size", 2)
-                .put("learning_rate", 1e-3).put("lr_scheduler_type", "cosine").put("warmup_steps", 1)
-                .put("weight_decay", 0.01).put("logging_steps", 1).put("save_steps", 2).put("report_to", "none");
-        cfg.putObject("lora").put("r", 4).put("lora_alpha", 8).putArray("target_modules").add("q_proj").add("v_proj").add("down_proj");
-        new Trainer(TrainingConfigParser.parse(cfg, "test"), new PrintStream(OutputStream.nullOutputStream()), List.of()).train();
+        train(config(out, 5));
 
         Path script = tmp.resolve("check.py");
         try (var in = getClass().getResourceAsStream("/torch_resume_check.py")) {
@@ -83,5 +116,26 @@ class TorchCheckpointInteropTest {
         assertThat(step5).isPositive();
         assertThat(r.get("lr_next").asDouble()).isCloseTo(step5, within(1e-12));
         assertThat(r.get("lr_after").asDouble()).as("HF's cosine at the end of the run").isCloseTo(0, within(1e-12));
+    }
+
+    @Test
+    void weResumeACheckpointWhoseOptimizerStateTorchWrote(@TempDir Path tmp) throws Exception {
+        String python = pythonWithTorch();
+        Assumptions.assumeTrue(python != null, "no Python with torch and numpy here");
+        Path out = tmp.resolve("out");
+        train(config(out, 6));
+        Path script = tmp.resolve("check.py");
+        try (var in = getClass().getResourceAsStream("/torch_resume_check.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        byte[] ours = Files.readAllBytes(out.resolve("checkpoint-4/optimizer.pt"));
+        Process p = new ProcessBuilder(python, script.toString(), out.resolve("checkpoint-4").toString(), "cosine", "1", "6", "--resave")
+                .redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(output).isZero();
+        assertThat(Files.readAllBytes(out.resolve("checkpoint-4/optimizer.pt"))).as("rewritten by torch.save").isNotEqualTo(ours);
+        Files.createDirectories(tmp.resolve("resumed"));
+        assertResumesLikeTheUninterruptedRun(tmp, out);
     }
 }

@@ -32,10 +32,10 @@ import java.util.zip.ZipOutputStream;
  * the pickle names, both on the weights-only allow list, with {@code collections.OrderedDict}).
  */
 public final class TorchSave {
-    /** A Python tuple. */
+    /** A Python tuple (None items allowed). */
     public record Tuple(List<?> items) {
         public Tuple(Object... items) {
-            this(List.of(items));
+            this(java.util.Collections.unmodifiableList(java.util.Arrays.asList(items.clone())));
         }
     }
 

@@ -13,8 +13,10 @@ import dev.qlora4j.train.optim.Optimizer;
 import dev.qlora4j.train.report.AtomicFiles;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -53,15 +55,27 @@ final class CheckpointContents {
         state.write(dir);
     }
 
-    /** Restores the optimizer and the dropout stream from a checkpoint folder. */
-    static void restore(Path dir, Optimizer opt, Generator dropout, long step) throws IOException {
+    /**
+     * Restores the optimizer and the dropout stream from a checkpoint folder: ours, or one HF
+     * Trainer wrote in Python (optimizer.pt, no dropout stream of ours: it restarts from the seed).
+     */
+    static void restore(Path dir, Optimizer opt, List<Tensor> params, Generator dropout, long step, PrintStream log) throws IOException {
         Path optFile = dir.resolve(OPTIMIZER);
-        if (!Files.isRegularFile(optFile)) throw BadInputException.at(dir.toString(), "the checkpoint has no " + OPTIMIZER);
-        try (SafetensorsFile f = SafetensorsFile.open(optFile)) {
-            opt.loadStateDict(f.copyAll(), (int) step);
+        if (Files.isRegularFile(optFile)) {
+            try (SafetensorsFile f = SafetensorsFile.open(optFile)) {
+                opt.loadStateDict(f.copyAll(), (int) step);
+            }
+        } else if (Files.isRegularFile(dir.resolve(TorchTrainerFiles.OPTIMIZER))) {
+            opt.loadStateDict(TorchTrainerFiles.readOptimizer(dir.resolve(TorchTrainerFiles.OPTIMIZER), opt, params), (int) step);
+            log.println("resuming with the optimizer state of " + dir.resolve(TorchTrainerFiles.OPTIMIZER) + " (written by PyTorch)");
+        } else {
+            throw BadInputException.at(dir.toString(), "the checkpoint has no " + OPTIMIZER + " or " + TorchTrainerFiles.OPTIMIZER);
         }
         Path rngFile = dir.resolve(RNG);
-        if (!Files.isRegularFile(rngFile)) throw BadInputException.at(dir.toString(), "the checkpoint has no " + RNG);
+        if (!Files.isRegularFile(rngFile)) {
+            log.println("the checkpoint has no " + RNG + " (not written by qlora4j): LoRA dropout draws a new stream from the seed");
+            return;
+        }
         JsonNode d = RunState.JSON.readTree(rngFile.toFile()).path("dropout");
         if (!d.has("state")) throw BadInputException.at(rngFile.toString(), "no dropout state");
         dropout.restore(new Generator.State(d.get("state").asLong(), d.path("spare_gaussian").isNumber() ? d.get("spare_gaussian").asDouble() : Double.NaN));

@@ -1,6 +1,8 @@
 package dev.qlora4j.train.trainer;
 
+import dev.qlora4j.tensor.BadInputException;
 import dev.qlora4j.tensor.Tensor;
+import dev.qlora4j.tensor.io.TorchLoad;
 import dev.qlora4j.tensor.io.TorchSave;
 import dev.qlora4j.train.config.TrainingConfig;
 import dev.qlora4j.train.optim.AdamW;
@@ -61,6 +63,37 @@ final class TorchTrainerFiles {
         sched.put("_last_lr", List.of(lrNow, lrNow));
         sched.put("lr_lambdas", java.util.Collections.nCopies(2, null));
         TorchSave.write(dir.resolve(SCHEDULER), sched);
+    }
+
+    /**
+     * The moments of an {@code optimizer.pt} torch.optim.AdamW wrote (HF Trainer in Python), as
+     * {@link Optimizer#stateDict} keys: parameters numbered across the param groups in order, which
+     * for HF's groups and PEFT's parameter order is ours.
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Tensor> readOptimizer(Path file, Optimizer opt, List<Tensor> params) {
+        if (!(opt instanceof AdamW))
+            throw BadInputException.at(file.toString(), "a PyTorch AdamW state; this run's optimizer is 8-bit AdamW (optim)");
+        Object root = TorchLoad.read(file);
+        if (!(root instanceof Map<?, ?> sd) || !(sd.get("state") instanceof Map<?, ?> state) || !(sd.get("param_groups") instanceof List<?> groups))
+            throw BadInputException.at(file.toString(), "not an optimizer state dict (state, param_groups)");
+        int count = 0;
+        for (Object g : groups) if (g instanceof Map<?, ?> m && m.get("params") instanceof List<?> ps) count += ps.size();
+        if (count != params.size())
+            throw BadInputException.at(file.toString(), "holds " + count + " parameters; this adapter has " + params.size());
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) {
+            if (!(state.get((long) i) instanceof Map<?, ?> s)) throw BadInputException.at(file.toString(), "no state for parameter " + i);
+            for (String k : List.of("exp_avg", "exp_avg_sq")) {
+                if (!(s.get(k) instanceof TorchSave.FloatTensor t))
+                    throw BadInputException.at(file.toString(), "parameter " + i + " has no " + k + " (not AdamW's state)");
+                if (!java.util.Arrays.equals(t.shape(), params.get(i).shape()))
+                    throw BadInputException.at(file.toString(), "parameter " + i + "'s " + k + " is " + java.util.Arrays.toString(t.shape())
+                            + ", the adapter's tensor " + java.util.Arrays.toString(params.get(i).shape()));
+                out.put(i + "." + k, Tensor.of(t.data(), t.data().length));
+            }
+        }
+        return out;
     }
 
     /** One of torch.optim.AdamW's param groups, with the keys torch 2 writes. */

@@ -90,7 +90,7 @@ public final class Trainer {
                     out.println("training already finished: " + resume + " is at step " + state.globalStep + " of " + total);
                     return new Result(outputDir, state.globalStep, meanTrainLoss(state), state.bestMetric, state.bestModelCheckpoint, true, false);
                 }
-                CheckpointContents.restore(resume, setup.optimizer, setup.dropoutRng, state.globalStep);
+                CheckpointContents.restore(resume, setup.optimizer, setup.lora.trainableParameters(), setup.dropoutRng, state.globalStep, out);
                 out.println("resuming from " + resume + " at step " + state.globalStep + " of " + total);
             }
             Files.createDirectories(outputDir);
