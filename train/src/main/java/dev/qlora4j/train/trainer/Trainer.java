@@ -63,6 +63,15 @@ public final class Trainer {
 
     public Result train() throws IOException {
         Path outputDir = Path.of(cfg.outputDir());
+        if (Files.exists(outputDir) && !Files.isDirectory(outputDir))
+            throw BadInputException.at("output_dir", outputDir + " is a file, not a folder");
+        try {
+            Files.createDirectories(outputDir);
+        } catch (IOException e) {
+            throw BadInputException.at("output_dir", "cannot create the folder " + outputDir + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null || e.getMessage().equals(outputDir.toString()) ? "" : ": " + e.getMessage()) + ")");
+        }
+        if (!Files.isWritable(outputDir)) throw BadInputException.at("output_dir", "the folder " + outputDir + " is not writable");
         Path resume = resumeCheckpoint(outputDir);
         RunState state = resume != null ? RunState.read(resume, outputDir) : new RunState(outputDir);
         TrainingSetup setup = TrainingSetup.create(cfg, resume);

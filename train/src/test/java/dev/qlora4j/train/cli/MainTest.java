@@ -87,6 +87,9 @@ class MainTest {
         assertThat(Cli.run("train", "--config", "a.json", "b.json").err().strip())
                 .isEqualTo("error: train takes one config file: train FILE.json or train --config FILE.json (got a.json, b.json)");
         assertThat(Cli.run("train").err().strip()).isEqualTo("error: missing the config file: train FILE.json or train --config FILE.json");
+        Path aFile = Files.writeString(tmp.resolve("a-file"), "x");
+        assertThat(Cli.run("train", config.toString(), "--set", "output_dir=" + aFile).err().strip())
+                .isEqualTo("error: " + aFile + " is a file, not a folder (output_dir)");
         Cli.Run stray = Cli.run("demo", "now");
         assertThat(stray.status()).isEqualTo(2);
         assertThat(stray.err().strip()).isEqualTo("error: demo takes no positional arguments (got now)");
