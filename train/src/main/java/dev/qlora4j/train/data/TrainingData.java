@@ -32,8 +32,8 @@ public record TrainingData(DataSpec spec, Task task, List<Example> train, List<E
 
     /** Loads with the tokenizer, special tokens, chat template and config.json of a model folder. */
     public static TrainingData load(DataSpec spec, Path modelDir) {
+        ModelConfig config = ModelConfig.load(modelDir);   // first: a folder without config.json is not a model folder
         Tokenizer tokenizer = Tokenizer.load(modelDir);
-        ModelConfig config = ModelConfig.load(modelDir);
         return load(spec, tokenizer, SpecialTokens.load(modelDir, tokenizer), ExampleEncoder.templateOf(modelDir), config);
     }
 
