@@ -54,6 +54,7 @@ final class TrainCommand implements Main.Command {
         result.put("best_metric", r.bestMetric());
         result.put("best_model_checkpoint", r.bestModelCheckpoint());
         if (r.interrupted()) result.put("interrupted", true);
+        if (r.stoppedEarly()) result.put("stopped_early", true);
         return result;
     }
 

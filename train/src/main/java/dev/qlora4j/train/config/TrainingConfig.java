@@ -28,6 +28,7 @@ public record TrainingConfig(
         String lrSchedulerType, double warmupRatio, double warmupSteps, double maxGradNorm,
         double loggingSteps, boolean loggingFirstStep, String evalStrategy, double evalSteps, String saveStrategy, double saveSteps,
         Integer saveTotalLimit, boolean loadBestModelAtEnd, String metricForBestModel, boolean greaterIsBetter,
+        Integer earlyStoppingPatience, double earlyStoppingThreshold,
         boolean gradientCheckpointing, boolean bf16, long seed, String resumeFromCheckpoint, List<String> reportTo,
         String adapterNameOrPath, String device, ObjectNode lora, ObjectNode quantization, ObjectNode monitor,
         ObjectNode resolved) {

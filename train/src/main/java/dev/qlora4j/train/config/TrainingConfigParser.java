@@ -139,6 +139,11 @@ public final class TrainingConfigParser {
                 "accuracy", "eval_accuracy", "log_loss", "eval_log_loss");
         metric = metric.startsWith("eval_") ? metric.substring(5) : metric;
         boolean greater = bool("greater_is_better", metric.equals("accuracy"));
+        // HF's EarlyStoppingCallback(early_stopping_patience, early_stopping_threshold), as config keys
+        Integer patience = optInt("early_stopping_patience", 1);
+        double threshold = nonNegative("early_stopping_threshold", 0.0);
+        if (patience != null && (!loadBest || evalStrategy.equals("no")))
+            errors.add("\"early_stopping_patience\" needs \"load_best_model_at_end\": true and evaluation (as HF's EarlyStoppingCallback)");
         if (loadBest && evalStrategy.equals("no")) errors.add("\"load_best_model_at_end\" needs evaluation (\"eval_strategy\": \"steps\" or \"epoch\")");
         if (loadBest && !saveStrategy.equals(evalStrategy) && !saveStrategy.equals("best"))
             errors.add("\"load_best_model_at_end\" needs \"save_strategy\" equal to \"eval_strategy\" (as in HF)");
@@ -166,12 +171,12 @@ public final class TrainingConfigParser {
         ObjectNode resolved = resolved(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
                 groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, warmupRatio,
                 warmupSteps, clip, count(logging), firstStep, evalStrategy, count(evalSteps), saveStrategy, count(saveSteps), limit,
-                loadBest, metric, greater,
+                loadBest, metric, greater, patience, threshold,
                 ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor);
         return new TrainingConfig(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
                 groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, warmupRatio,
                 warmupSteps, clip, logging, firstStep, evalStrategy, evalSteps, saveStrategy, saveSteps, limit, loadBest, metric, greater,
-                ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor, resolved);
+                patience, threshold, ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor, resolved);
     }
 
     /** An interval as written: a whole number of steps as an integer, a ratio as a number. */
@@ -186,7 +191,7 @@ public final class TrainingConfigParser {
                 "max_steps", "learning_rate", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon", "optim",
                 "lr_scheduler_type", "warmup_ratio", "warmup_steps", "max_grad_norm", "logging_steps", "logging_first_step",
                 "eval_strategy", "eval_steps", "save_strategy", "save_steps", "save_total_limit", "load_best_model_at_end",
-                "metric_for_best_model", "greater_is_better", "gradient_checkpointing", "bf16", "seed", "resume_from_checkpoint",
+                "metric_for_best_model", "greater_is_better", "early_stopping_patience", "early_stopping_threshold", "gradient_checkpointing", "bf16", "seed", "resume_from_checkpoint",
                 "report_to", "adapter_name_or_path", "device", "lora", "quantization", "monitor"};
         ObjectNode n = JSON.createObjectNode();
         for (int i = 0; i < names.length; i++) n.set(names[i], JSON.valueToTree(values[i]));

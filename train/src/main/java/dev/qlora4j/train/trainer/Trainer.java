@@ -43,7 +43,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class Trainer {
     /** What {@code train} reports (the CLI's --json result). */
     public record Result(Path outputDir, long globalStep, double trainLoss, Double bestMetric, String bestModelCheckpoint,
-                         boolean alreadyFinished, boolean interrupted) {}
+                         boolean alreadyFinished, boolean interrupted, boolean stoppedEarly) {}
 
     private final TrainingConfig cfg;
     private final PrintStream out;
@@ -97,7 +97,8 @@ public final class Trainer {
             if (resume != null) {
                 if (state.globalStep >= total) {
                     out.println("training already finished: " + resume + " is at step " + state.globalStep + " of " + total);
-                    return new Result(outputDir, state.globalStep, meanTrainLoss(state), state.bestMetric, state.bestModelCheckpoint, true, false);
+                    return new Result(outputDir, state.globalStep, meanTrainLoss(state), state.bestMetric, state.bestModelCheckpoint, true, false,
+                            false);
                 }
                 CheckpointContents.restore(resume, setup.optimizer, setup.lora.trainableParameters(), setup.dropoutRng, state.globalStep, out);
                 out.println("resuming from " + resume + " at step " + state.globalStep + " of " + total);
@@ -172,8 +173,22 @@ public final class Trainer {
             callbacks = new CallbackList(cbs);
         }
 
+        /** The best-model metric of every evaluation so far, oldest first. */
+        List<Double> metricHistory() {
+            List<Double> values = new ArrayList<>();
+            for (LogEntry e : state.logHistory) {
+                if (!e.isEval()) continue;
+                Double v = metricOf(e.values());
+                if (v != null && !v.isNaN()) values.add(v);
+            }
+            return values;
+        }
+
         Result run() throws IOException {
             long start = System.nanoTime();
+            boolean stoppedEarly = false;
+            EarlyStopping earlyStopping = cfg.earlyStoppingPatience() == null ? null
+                    : new EarlyStopping(cfg.earlyStoppingPatience(), cfg.earlyStoppingThreshold(), cfg.greaterIsBetter());
             callbacks.onTrainBegin(state);
             boolean interrupted = false;
             try (ProgressDisplay progress = ProgressDisplay.create(out, ProgressDisplay.Mode.AUTO)) {
@@ -204,6 +219,12 @@ public final class Trainer {
                     if (stopRequested.get()) save = true;
                     if (save) saveCheckpoint();
                     callbacks.onStepEnd(state);
+                    if (metrics != null && earlyStopping != null && earlyStopping.shouldStop(metricHistory())) {
+                        stoppedEarly = true;
+                        progress.message("early stopping at step " + state.globalStep + ": eval_" + cfg.metricForBestModel()
+                                + " has not improved for " + cfg.earlyStoppingPatience() + " evaluations");
+                        break;
+                    }
                     if (stopRequested.get()) {
                         interrupted = true;
                         progress.message("stopped at step " + state.globalStep + "; checkpoint saved, resume with resume_from_checkpoint=true");
@@ -213,7 +234,7 @@ public final class Trainer {
             }
             finish(start, interrupted);
             return new Result(outputDir, state.globalStep, meanTrainLoss(state), state.bestMetric, state.bestModelCheckpoint, false,
-                    interrupted);
+                    interrupted, stoppedEarly);
         }
 
         /** Forward and backward of one optimizer step's micro-batches: {loss, gradient norm before clipping}. */
@@ -269,8 +290,7 @@ public final class Trainer {
             s.lora.setTraining(true);
             LogEntry entry = new LogEntry(state.globalStep, state.epoch, metrics);
             state.logHistory.add(entry);
-            Double value = metrics.get("eval_" + cfg.metricForBestModel());
-            if (value == null && cfg.metricForBestModel().equals("perplexity")) value = Math.exp(metrics.get("eval_loss"));
+            Double value = metricOf(metrics);
             if (value != null && !value.isNaN() && (state.bestMetric == null
                     || (cfg.greaterIsBetter() ? value > state.bestMetric : value < state.bestMetric))) {
                 state.bestMetric = value;
@@ -280,6 +300,14 @@ public final class Trainer {
             callbacks.onEvaluate(state, metrics);
             progress.message(dev.qlora4j.train.report.ProgressDisplay.metricsLine("eval", state.globalStep, metrics));
             return metrics;
+        }
+
+        /** The best-model metric in an evaluation's values (perplexity from eval_loss when it is not logged). */
+        Double metricOf(Map<String, Double> metrics) {
+            Double value = metrics.get("eval_" + cfg.metricForBestModel());
+            if (value == null && cfg.metricForBestModel().equals("perplexity") && metrics.containsKey("eval_loss"))
+                value = Math.exp(metrics.get("eval_loss"));
+            return value;
         }
 
         void saveCheckpoint() throws IOException {
