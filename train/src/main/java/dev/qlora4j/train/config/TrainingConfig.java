@@ -25,7 +25,7 @@ public record TrainingConfig(
         int perDeviceTrainBatchSize, int perDeviceEvalBatchSize, int gradientAccumulationSteps,
         double numTrainEpochs, long maxSteps,
         double learningRate, double weightDecay, double adamBeta1, double adamBeta2, double adamEpsilon, String optim,
-        String lrSchedulerType, double warmupRatio, double warmupSteps, double maxGradNorm,
+        String lrSchedulerType, dev.qlora4j.train.trainer.LrSchedule.Args lrSchedulerKwargs, double warmupRatio, double warmupSteps, double maxGradNorm,
         double loggingSteps, boolean loggingFirstStep, String evalStrategy, double evalSteps, String saveStrategy, double saveSteps,
         Integer saveTotalLimit, boolean loadBestModelAtEnd, String metricForBestModel, boolean greaterIsBetter,
         Integer earlyStoppingPatience, double earlyStoppingThreshold,

@@ -121,7 +121,9 @@ public final class TrainingConfigParser {
         String optim = choice("optim", "adamw_torch", "adamw_torch", "adamw_torch_fused", "adamw_hf", "paged_adamw_32bit",
                 "adamw_8bit", "paged_adamw_8bit", "adamw_bnb_8bit");
         String sched = string("lr_scheduler_type", "linear");
-        if (LrSchedule.of(sched) == null) errors.add("\"lr_scheduler_type\" must be one of linear, cosine, constant, constant_with_warmup (got \"" + sched + "\")");
+        if (LrSchedule.of(sched) == null)
+            errors.add("\"lr_scheduler_type\" must be one of " + String.join(", ", LrSchedule.names()) + " (got \"" + sched + "\")");
+        LrSchedule.Args schedArgs = schedulerKwargs(LrSchedule.of(sched), lr);
         double warmupRatio = number("warmup_ratio", 0, 0, true, 1, true);
         double warmupSteps = nonNegative("warmup_steps", 0);
         double clip = nonNegative("max_grad_norm", 1.0);
@@ -169,14 +171,55 @@ public final class TrainingConfigParser {
         if (!unknown.isEmpty()) errors.addFirst("unknown key" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown));
         if (!errors.isEmpty()) throw BadInputException.at(where, String.join("; ", errors));
         ObjectNode resolved = resolved(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
-                groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, warmupRatio,
+                groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, object("lr_scheduler_kwargs"), warmupRatio,
                 warmupSteps, clip, count(logging), firstStep, evalStrategy, count(evalSteps), saveStrategy, count(saveSteps), limit,
                 loadBest, metric, greater, patience, threshold,
                 ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor);
         return new TrainingConfig(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
-                groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, warmupRatio,
+                groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, schedArgs, warmupRatio,
                 warmupSteps, clip, logging, firstStep, evalStrategy, evalSteps, saveStrategy, saveSteps, limit, loadBest, metric, greater,
                 patience, threshold, ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor, resolved);
+    }
+
+    /** {@code lr_scheduler_kwargs}: the keys the schedule takes (HF's names), numbers; min_lr becomes a rate of the base. */
+    private LrSchedule.Args schedulerKwargs(LrSchedule type, double lr) {
+        JsonNode block = take("lr_scheduler_kwargs");
+        if (block != null && !block.isObject()) {
+            errors.add("\"lr_scheduler_kwargs\" must be an object");
+            return LrSchedule.Args.DEFAULTS;
+        }
+        if (type == null) return LrSchedule.Args.DEFAULTS;
+        Double[] v = new Double[5];   // num_cycles, power, lr_end, timescale, min_lr_rate
+        if (block != null) {
+            for (var it = block.fields(); it.hasNext(); ) {
+                var f = it.next();
+                if (!type.kwargs().contains(f.getKey())) {
+                    errors.add("\"lr_scheduler_kwargs\": " + type.hfName() + " takes " + (type.kwargs().isEmpty() ? "none"
+                            : String.join(", ", type.kwargs())) + ", not \"" + f.getKey() + "\"");
+                    continue;
+                }
+                if (!f.getValue().isNumber() || !(f.getValue().asDouble() >= 0)) {
+                    errors.add("\"lr_scheduler_kwargs." + f.getKey() + "\" must be a number, 0 or more");
+                    continue;
+                }
+                double d = f.getValue().asDouble();
+                switch (f.getKey()) {
+                    case "num_cycles" -> v[0] = d;
+                    case "power" -> v[1] = d;
+                    case "lr_end" -> v[2] = d;
+                    case "timescale" -> v[3] = d;
+                    case "min_lr_rate" -> v[4] = d;
+                    case "min_lr" -> v[4] = lr > 0 ? d / lr : 0.0;
+                    default -> throw new IllegalStateException(f.getKey());
+                }
+            }
+            if (block.has("min_lr") && block.has("min_lr_rate")) errors.add("\"lr_scheduler_kwargs\": give min_lr or min_lr_rate, not both");
+        }
+        if (type == LrSchedule.COSINE_WITH_MIN_LR && v[4] == null)
+            errors.add("\"lr_scheduler_kwargs\": cosine_with_min_lr needs min_lr or min_lr_rate (as in HF)");
+        if (type == LrSchedule.POLYNOMIAL && !(lr > (v[2] == null ? 1e-7 : v[2])))
+            errors.add("\"learning_rate\" must be above lr_end for the polynomial schedule (as in HF)");
+        return new LrSchedule.Args(v[0], v[1], v[2], v[3], v[4]);
     }
 
     /** An interval as written: a whole number of steps as an integer, a ratio as a number. */
@@ -189,7 +232,7 @@ public final class TrainingConfigParser {
                 "max_length", "task", "data_format", "train_on_responses_only", "shuffle", "group_by_length", "fraction", "fold", "num_folds",
                 "per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps", "num_train_epochs",
                 "max_steps", "learning_rate", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon", "optim",
-                "lr_scheduler_type", "warmup_ratio", "warmup_steps", "max_grad_norm", "logging_steps", "logging_first_step",
+                "lr_scheduler_type", "lr_scheduler_kwargs", "warmup_ratio", "warmup_steps", "max_grad_norm", "logging_steps", "logging_first_step",
                 "eval_strategy", "eval_steps", "save_strategy", "save_steps", "save_total_limit", "load_best_model_at_end",
                 "metric_for_best_model", "greater_is_better", "early_stopping_patience", "early_stopping_threshold", "gradient_checkpointing", "bf16", "seed", "resume_from_checkpoint",
                 "report_to", "adapter_name_or_path", "device", "lora", "quantization", "monitor"};

@@ -81,7 +81,7 @@ public final class Trainer {
             if (setup.data.train().isEmpty()) throw BadInputException.at(cfg.trainFile(), "no training examples");
             long stepsPerEpoch = plan.optimizerStepsPerEpoch(cfg.gradientAccumulationSteps());
             long total = cfg.maxSteps() > 0 ? cfg.maxSteps() : (long) Math.ceil(cfg.numTrainEpochs() * stepsPerEpoch);
-            Schedule schedule = new Schedule(LrSchedule.of(cfg.lrSchedulerType()), cfg.learningRate(),
+            Schedule schedule = new Schedule(LrSchedule.of(cfg.lrSchedulerType()), cfg.lrSchedulerKwargs(), cfg.learningRate(),
                     Schedule.warmupSteps(cfg.warmupSteps(), cfg.warmupRatio(), total), total);
             state.maxSteps = total;
             state.numTrainEpochs = cfg.maxSteps() > 0 ? Math.ceil((double) total / stepsPerEpoch) : cfg.numTrainEpochs();

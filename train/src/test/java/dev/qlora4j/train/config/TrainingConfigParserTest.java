@@ -45,7 +45,7 @@ class TrainingConfigParserTest {
 
     @Test
     void oneErrorListsEveryProblem() {
-        ObjectNode n = minimal().put("learning_rate", "fast").put("colour", "blue").put("lr_scheduler_type", "polynomial")
+        ObjectNode n = minimal().put("learning_rate", "fast").put("colour", "blue").put("lr_scheduler_type", "reduce_lr_on_plateau")
                 .put("warmup_ratio", 2).put("optim", "sgd");
         n.put("evaluation_strategy", "steps");
         assertThatThrownBy(() -> TrainingConfigParser.parse(n, "run.json")).isInstanceOf(BadInputException.class)
