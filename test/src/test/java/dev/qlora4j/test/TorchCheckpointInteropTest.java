@@ -83,6 +83,22 @@ class TorchCheckpointInteropTest {
         assertResumesLikeTheUninterruptedRun(tmp, out);
     }
 
+    /** Runs torch_resume_check.py on a checkpoint of a cosine run with 1 warmup step; its JSON line. */
+    private JsonNode check(String python, Path tmp, Path checkpoint, String total, String... extra) throws Exception {
+        Path script = tmp.resolve("check.py");
+        try (var in = getClass().getResourceAsStream("/torch_resume_check.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        List<String> command = new java.util.ArrayList<>(List.of(python, script.toString(), checkpoint.toString(), "cosine", "1", total));
+        command.addAll(List.of(extra));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(output).isZero();
+        String[] lines = output.strip().split("\n");
+        return JSON.readTree(lines[lines.length - 1]);
+    }
+
     @Test
     void torchResumesOurCheckpointWithOurMomentsAndSchedule(@TempDir Path tmp) throws Exception {
         String python = pythonWithTorch();
@@ -90,17 +106,7 @@ class TorchCheckpointInteropTest {
         Path out = tmp.resolve("out");
         train(config(out, 5));
 
-        Path script = tmp.resolve("check.py");
-        try (var in = getClass().getResourceAsStream("/torch_resume_check.py")) {
-            Files.write(script, in.readAllBytes());
-        }
-        Process p = new ProcessBuilder(python, script.toString(), out.resolve("checkpoint-4").toString(), "cosine", "1", "5")
-                .redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(output).isZero();
-        String[] lines = output.strip().split("\n");
-        JsonNode r = JSON.readTree(lines[lines.length - 1]);
+        JsonNode r = check(python, tmp, out.resolve("checkpoint-4"), "5");
 
         int layers = 2, modules = 3;
         assertThat(r.get("params").asInt()).isEqualTo(layers * modules * 2);
@@ -124,16 +130,8 @@ class TorchCheckpointInteropTest {
         Assumptions.assumeTrue(python != null, "no Python with torch and numpy here");
         Path out = tmp.resolve("out");
         train(config(out, 6));
-        Path script = tmp.resolve("check.py");
-        try (var in = getClass().getResourceAsStream("/torch_resume_check.py")) {
-            Files.write(script, in.readAllBytes());
-        }
         byte[] ours = Files.readAllBytes(out.resolve("checkpoint-4/optimizer.pt"));
-        Process p = new ProcessBuilder(python, script.toString(), out.resolve("checkpoint-4").toString(), "cosine", "1", "6", "--resave")
-                .redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(output).isZero();
+        check(python, tmp, out.resolve("checkpoint-4"), "6", "--resave");
         assertThat(Files.readAllBytes(out.resolve("checkpoint-4/optimizer.pt"))).as("rewritten by torch.save").isNotEqualTo(ours);
         Files.createDirectories(tmp.resolve("resumed"));
         assertResumesLikeTheUninterruptedRun(tmp, out);
