@@ -132,6 +132,8 @@ public final class TrainingConfigParser {
         if (root.has("evaluation_strategy") && root.has("eval_strategy")) errors.add("give \"eval_strategy\" or its old name \"evaluation_strategy\", not both");
         String evalStrategy = root.has("evaluation_strategy") ? choice("evaluation_strategy", "no", "no", "steps", "epoch")
                 : choice("eval_strategy", "no", "no", "steps", "epoch");
+        boolean evalOnStart = bool("eval_on_start", false);
+        if (evalOnStart && evalStrategy.equals("no")) errors.add("\"eval_on_start\" needs evaluation (\"eval_strategy\": \"steps\" or \"epoch\")");
         double evalSteps = interval("eval_steps", logging);
         String saveStrategy = choice("save_strategy", "steps", "no", "steps", "epoch", "best");
         double saveSteps = interval("save_steps", 500);
@@ -172,12 +174,12 @@ public final class TrainingConfigParser {
         if (!errors.isEmpty()) throw BadInputException.at(where, String.join("; ", errors));
         ObjectNode resolved = resolved(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
                 groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, object("lr_scheduler_kwargs"), warmupRatio,
-                warmupSteps, clip, count(logging), firstStep, evalStrategy, count(evalSteps), saveStrategy, count(saveSteps), limit,
+                warmupSteps, clip, count(logging), firstStep, evalStrategy, evalOnStart, count(evalSteps), saveStrategy, count(saveSteps), limit,
                 loadBest, metric, greater, patience, threshold,
                 ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor);
         return new TrainingConfig(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
                 groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, schedArgs, warmupRatio,
-                warmupSteps, clip, logging, firstStep, evalStrategy, evalSteps, saveStrategy, saveSteps, limit, loadBest, metric, greater,
+                warmupSteps, clip, logging, firstStep, evalStrategy, evalOnStart, evalSteps, saveStrategy, saveSteps, limit, loadBest, metric, greater,
                 patience, threshold, ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor, resolved);
     }
 
@@ -233,7 +235,7 @@ public final class TrainingConfigParser {
                 "per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps", "num_train_epochs",
                 "max_steps", "learning_rate", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon", "optim",
                 "lr_scheduler_type", "lr_scheduler_kwargs", "warmup_ratio", "warmup_steps", "max_grad_norm", "logging_steps", "logging_first_step",
-                "eval_strategy", "eval_steps", "save_strategy", "save_steps", "save_total_limit", "load_best_model_at_end",
+                "eval_strategy", "eval_on_start", "eval_steps", "save_strategy", "save_steps", "save_total_limit", "load_best_model_at_end",
                 "metric_for_best_model", "greater_is_better", "early_stopping_patience", "early_stopping_threshold", "gradient_checkpointing", "bf16", "seed", "resume_from_checkpoint",
                 "report_to", "adapter_name_or_path", "device", "lora", "quantization", "monitor"};
         ObjectNode n = JSON.createObjectNode();

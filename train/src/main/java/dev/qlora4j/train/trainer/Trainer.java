@@ -177,7 +177,7 @@ public final class Trainer {
         List<Double> metricHistory() {
             List<Double> values = new ArrayList<>();
             for (LogEntry e : state.logHistory) {
-                if (!e.isEval()) continue;
+                if (!e.isEval() || e.step() == 0) continue;   // eval_on_start's: HF's best metric ignores it too
                 Double v = metricOf(e.values());
                 if (v != null && !v.isNaN()) values.add(v);
             }
@@ -193,6 +193,8 @@ public final class Trainer {
             boolean interrupted = false;
             try (ProgressDisplay progress = ProgressDisplay.create(out, ProgressDisplay.Mode.AUTO)) {
                 progress.start(state.globalStep, state.maxSteps);
+                // HF's eval_on_start: logged at step 0, not a candidate for the best model (there is no checkpoint-0)
+                if (cfg.evalOnStart() && state.globalStep == 0) evaluate(progress, false);
                 while (state.globalStep < state.maxSteps) {
                     double[] lossAndNorm = step(state.globalStep);
                     double lr = schedule.lr(state.globalStep);
@@ -284,6 +286,10 @@ public final class Trainer {
         }
 
         Map<String, Double> evaluate(ProgressDisplay progress) throws IOException {
+            return evaluate(progress, true);
+        }
+
+        Map<String, Double> evaluate(ProgressDisplay progress, boolean candidate) throws IOException {
             if (s.data.eval().isEmpty()) return null;
             s.lora.setTraining(false);
             Map<String, Double> metrics = Evaluation.run(s.model, s.data.eval(), collator, cfg.perDeviceEvalBatchSize());
@@ -291,7 +297,7 @@ public final class Trainer {
             LogEntry entry = new LogEntry(state.globalStep, state.epoch, metrics);
             state.logHistory.add(entry);
             Double value = metricOf(metrics);
-            if (value != null && !value.isNaN() && (state.bestMetric == null
+            if (candidate && value != null && !value.isNaN() && (state.bestMetric == null
                     || (cfg.greaterIsBetter() ? value > state.bestMetric : value < state.bestMetric))) {
                 state.bestMetric = value;
                 state.bestGlobalStep = state.globalStep;
