@@ -26,7 +26,7 @@ public record TrainingConfig(
         double numTrainEpochs, long maxSteps,
         double learningRate, double weightDecay, double adamBeta1, double adamBeta2, double adamEpsilon, String optim,
         String lrSchedulerType, dev.qlora4j.train.trainer.LrSchedule.Args lrSchedulerKwargs, double warmupRatio, double warmupSteps, double maxGradNorm,
-        double loggingSteps, boolean loggingFirstStep, String evalStrategy, boolean evalOnStart, double evalSteps, String saveStrategy, double saveSteps,
+        double loggingSteps, boolean loggingFirstStep, String loggingStrategy, String evalStrategy, boolean evalOnStart, double evalSteps, String saveStrategy, double saveSteps,
         Integer saveTotalLimit, boolean loadBestModelAtEnd, String metricForBestModel, boolean greaterIsBetter,
         Integer earlyStoppingPatience, double earlyStoppingThreshold,
         boolean gradientCheckpointing, boolean bf16, long seed, String resumeFromCheckpoint, List<String> reportTo,

@@ -27,7 +27,7 @@ public final class TrainingConfigParser {
     /** HF keys accepted for compatibility that change nothing here (with the values that make sense). */
     /** HF / TRL keys that change nothing in this trainer's results (or are refused when set, {@link #inert}). */
     private static final Set<String> INERT = Set.of("overwrite_output_dir", "do_train", "do_eval", "remove_unused_columns",
-            "dataloader_num_workers", "run_name", "disable_tqdm", "logging_dir", "logging_strategy", "push_to_hub", "fp16",
+            "dataloader_num_workers", "run_name", "disable_tqdm", "logging_dir", "push_to_hub", "fp16",
             "tf32", "ddp_find_unused_parameters", "label_names", "dataloader_pin_memory", "save_safetensors",
             "gradient_checkpointing_kwargs", "eval_accumulation_steps", "save_only_model", "dataloader_persistent_workers",
             "dataloader_prefetch_factor", "hub_model_id", "hub_strategy", "hub_private_repo", "torch_compile",
@@ -129,6 +129,7 @@ public final class TrainingConfigParser {
         double clip = nonNegative("max_grad_norm", 1.0);
         double logging = interval("logging_steps", 500);
         boolean firstStep = bool("logging_first_step", false);
+        String loggingStrategy = choice("logging_strategy", "steps", "no", "steps", "epoch");
         if (root.has("evaluation_strategy") && root.has("eval_strategy")) errors.add("give \"eval_strategy\" or its old name \"evaluation_strategy\", not both");
         String evalStrategy = root.has("evaluation_strategy") ? choice("evaluation_strategy", "no", "no", "steps", "epoch")
                 : choice("eval_strategy", "no", "no", "steps", "epoch");
@@ -174,12 +175,12 @@ public final class TrainingConfigParser {
         if (!errors.isEmpty()) throw BadInputException.at(where, String.join("; ", errors));
         ObjectNode resolved = resolved(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
                 groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, object("lr_scheduler_kwargs"), warmupRatio,
-                warmupSteps, clip, count(logging), firstStep, evalStrategy, evalOnStart, count(evalSteps), saveStrategy, count(saveSteps), limit,
+                warmupSteps, clip, count(logging), firstStep, loggingStrategy, evalStrategy, evalOnStart, count(evalSteps), saveStrategy, count(saveSteps), limit,
                 loadBest, metric, greater, patience, threshold,
                 ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor);
         return new TrainingConfig(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
                 groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, schedArgs, warmupRatio,
-                warmupSteps, clip, logging, firstStep, evalStrategy, evalOnStart, evalSteps, saveStrategy, saveSteps, limit, loadBest, metric, greater,
+                warmupSteps, clip, logging, firstStep, loggingStrategy, evalStrategy, evalOnStart, evalSteps, saveStrategy, saveSteps, limit, loadBest, metric, greater,
                 patience, threshold, ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor, resolved);
     }
 
@@ -235,7 +236,7 @@ public final class TrainingConfigParser {
                 "per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps", "num_train_epochs",
                 "max_steps", "learning_rate", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon", "optim",
                 "lr_scheduler_type", "lr_scheduler_kwargs", "warmup_ratio", "warmup_steps", "max_grad_norm", "logging_steps", "logging_first_step",
-                "eval_strategy", "eval_on_start", "eval_steps", "save_strategy", "save_steps", "save_total_limit", "load_best_model_at_end",
+                "logging_strategy", "eval_strategy", "eval_on_start", "eval_steps", "save_strategy", "save_steps", "save_total_limit", "load_best_model_at_end",
                 "metric_for_best_model", "greater_is_better", "early_stopping_patience", "early_stopping_threshold", "gradient_checkpointing", "bf16", "seed", "resume_from_checkpoint",
                 "report_to", "adapter_name_or_path", "device", "lora", "quantization", "monitor"};
         ObjectNode n = JSON.createObjectNode();
@@ -393,7 +394,6 @@ public final class TrainingConfigParser {
                 errors.add("\"" + key + "\": true is not supported here");
             if ((key.equals("label_smoothing_factor") || key.equals("neftune_noise_alpha")) && v.asDouble() != 0)
                 errors.add("\"" + key + "\" is not supported here (only 0 or null)");
-            if (key.equals("logging_strategy") && !v.asText().equals("steps")) errors.add("\"logging_strategy\" must be \"steps\"");
         }
     }
 }

@@ -207,8 +207,12 @@ public final class Trainer {
                     sessionSteps++;
                     progress.step(state.globalStep);
                     boolean epochEnd = state.globalStep % stepsPerEpoch == 0;
-                    if (state.globalStep % state.loggingSteps == 0 || cfg.loggingFirstStep() && state.globalStep == 1
-                            || state.globalStep == state.maxSteps)
+                    boolean logNow = switch (cfg.loggingStrategy()) {
+                        case "steps" -> state.globalStep % state.loggingSteps == 0;
+                        case "epoch" -> epochEnd;
+                        default -> false;
+                    };
+                    if (logNow || cfg.loggingFirstStep() && state.globalStep == 1 || state.globalStep == state.maxSteps)
                         log(lossAndNorm[1], lr, start, progress);
                     Map<String, Double> metrics = null;
                     if (cfg.evalStrategy().equals("steps") && state.globalStep % state.evalSteps == 0

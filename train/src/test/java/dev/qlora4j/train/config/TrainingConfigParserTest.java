@@ -41,6 +41,10 @@ class TrainingConfigParserTest {
         assertThat(c.metricForBestModel()).isEqualTo("loss");
         assertThat(c.greaterIsBetter()).isFalse();
         assertThat(c.resolved().get("learning_rate").asDouble()).isEqualTo(5e-5);
+        assertThat(c.resolved().get("logging_strategy").asText()).isEqualTo("steps");
+        assertThat(c.resolved().get("eval_on_start").asBoolean()).isFalse();
+        assertThat(c.resolved().get("eval_steps").asInt()).isEqualTo(500);
+        assertThat(c.resolved().get("monitor").isNull()).isTrue();
     }
 
     @Test

@@ -49,4 +49,20 @@ class EvalOnStartTest {
         c.put("eval_strategy", "no").put("load_best_model_at_end", false);
         assertThatThrownBy(() -> TrainingConfigParser.parse(c, "run.json")).hasMessageContaining("\"eval_on_start\" needs evaluation");
     }
+
+    @Test
+    void loggingStrategyEpochLogsAtEachEpochsEnd(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("out");
+        // 20 rows, 4 a step: 5 steps an epoch, 2 epochs
+        ObjectNode c = JSON.createObjectNode().put("model_name_or_path", LLAMA.resolve("model").toString())
+                .put("train_file", LLAMA.resolve("train.jsonl").toString()).put("output_dir", out.toString())
+                .put("num_train_epochs", 2).put("per_device_train_batch_size", 4).put("logging_strategy", "epoch")
+                .put("logging_steps", 1).put("save_strategy", "no").put("report_to", "none");
+        c.putObject("lora").put("r", 4);
+        new Trainer(TrainingConfigParser.parse(c, "test"), new PrintStream(OutputStream.nullOutputStream()), List.of()).train();
+        List<Integer> logged = new ArrayList<>();
+        for (JsonNode e : JSON.readTree(out.resolve("trainer_state.json").toFile()).get("log_history"))
+            if (e.has("loss")) logged.add(e.get("step").asInt());
+        assertThat(logged).containsExactly(5, 10);
+    }
 }
