@@ -29,7 +29,7 @@ public record TrainingConfig(
         double loggingSteps, boolean loggingFirstStep, String loggingStrategy, String evalStrategy, boolean evalOnStart, double evalSteps, String saveStrategy, double saveSteps,
         Integer saveTotalLimit, boolean loadBestModelAtEnd, String metricForBestModel, boolean greaterIsBetter,
         Integer earlyStoppingPatience, double earlyStoppingThreshold,
-        boolean gradientCheckpointing, boolean bf16, long seed, String resumeFromCheckpoint, List<String> reportTo,
+        boolean gradientCheckpointing, boolean bf16, long seed, Long dataSeed, String resumeFromCheckpoint, List<String> reportTo,
         String adapterNameOrPath, String device, ObjectNode lora, ObjectNode quantization, ObjectNode monitor,
         ObjectNode resolved) {
 
@@ -39,6 +39,11 @@ public record TrainingConfig(
      */
     public static long steps(double value, long maxSteps) {
         return value >= 1 ? (long) value : Math.max(1, (long) Math.ceil(maxSteps * value));
+    }
+
+    /** The seed of the data's splits, fraction and epoch orders: {@code data_seed} when given, else {@code seed} (HF). */
+    public long effectiveDataSeed() {
+        return dataSeed != null ? dataSeed : seed;
     }
 
     public boolean evaluates() {

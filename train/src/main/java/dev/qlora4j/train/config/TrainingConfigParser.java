@@ -32,7 +32,8 @@ public final class TrainingConfigParser {
             "gradient_checkpointing_kwargs", "eval_accumulation_steps", "save_only_model", "dataloader_persistent_workers",
             "dataloader_prefetch_factor", "hub_model_id", "hub_strategy", "hub_private_repo", "torch_compile",
             "include_tokens_per_second", "include_num_input_tokens_seen", "logging_nan_inf_filter", "label_smoothing_factor",
-            "neftune_noise_alpha", "packing", "dataset_text_field");
+            "neftune_noise_alpha", "packing", "dataset_text_field", "auto_find_batch_size", "full_determinism",
+            "torch_empty_cache_steps", "prediction_loss_only", "include_inputs_for_metrics", "ignore_data_skip");
 
     private final ObjectNode root;
     private final String where;
@@ -160,6 +161,8 @@ public final class TrainingConfigParser {
         }
         boolean ckpt = bool("gradient_checkpointing", false), bf16 = bool("bf16", false);
         long seed = integer("seed", 42, Integer.MIN_VALUE);
+        Long dataSeed = root.hasNonNull("data_seed") ? Long.valueOf(integer("data_seed", 42L, (long) Integer.MIN_VALUE)) : null;
+        take("data_seed");
         String resume = resumeFrom();
         List<String> reportTo = reportTo();
         String adapter = string("adapter_name_or_path", null);
@@ -177,11 +180,11 @@ public final class TrainingConfigParser {
                 groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, object("lr_scheduler_kwargs"), warmupRatio,
                 warmupSteps, clip, count(logging), firstStep, loggingStrategy, evalStrategy, evalOnStart, count(evalSteps), saveStrategy, count(saveSteps), limit,
                 loadBest, metric, greater, patience, threshold,
-                ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor);
+                ckpt, bf16, seed, dataSeed, resume, reportTo, adapter, device, lora, quant, monitor);
         return new TrainingConfig(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
                 groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, schedArgs, warmupRatio,
                 warmupSteps, clip, logging, firstStep, loggingStrategy, evalStrategy, evalOnStart, evalSteps, saveStrategy, saveSteps, limit, loadBest, metric, greater,
-                patience, threshold, ckpt, bf16, seed, resume, reportTo, adapter, device, lora, quant, monitor, resolved);
+                patience, threshold, ckpt, bf16, seed, dataSeed, resume, reportTo, adapter, device, lora, quant, monitor, resolved);
     }
 
     /** {@code lr_scheduler_kwargs}: the keys the schedule takes (HF's names), numbers; min_lr becomes a rate of the base. */
@@ -237,7 +240,7 @@ public final class TrainingConfigParser {
                 "max_steps", "learning_rate", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon", "optim",
                 "lr_scheduler_type", "lr_scheduler_kwargs", "warmup_ratio", "warmup_steps", "max_grad_norm", "logging_steps", "logging_first_step",
                 "logging_strategy", "eval_strategy", "eval_on_start", "eval_steps", "save_strategy", "save_steps", "save_total_limit", "load_best_model_at_end",
-                "metric_for_best_model", "greater_is_better", "early_stopping_patience", "early_stopping_threshold", "gradient_checkpointing", "bf16", "seed", "resume_from_checkpoint",
+                "metric_for_best_model", "greater_is_better", "early_stopping_patience", "early_stopping_threshold", "gradient_checkpointing", "bf16", "seed", "data_seed", "resume_from_checkpoint",
                 "report_to", "adapter_name_or_path", "device", "lora", "quantization", "monitor"};
         ObjectNode n = JSON.createObjectNode();
         for (int i = 0; i < names.length; i++) n.set(names[i], JSON.valueToTree(values[i]));

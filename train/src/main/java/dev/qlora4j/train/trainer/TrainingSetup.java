@@ -97,7 +97,7 @@ final class TrainingSetup {
                 .dataFormat(DataFormat.parse(cfg.dataFormat().equals("preference_pair") ? "preference_pair" : "auto"))
                 .fraction(cfg.fraction())
                 .shuffle(cfg.shuffle())
-                .seed(cfg.seed())
+                .seed(cfg.effectiveDataSeed())
                 .maxEvalSamples(cfg.maxEvalSamples());
         if (cfg.trainOnResponsesOnly() != null) b.trainOnResponsesOnly(cfg.trainOnResponsesOnly());
         if (cfg.evalFile() != null) b.evalFile(Path.of(cfg.evalFile()));

@@ -72,6 +72,11 @@ class TrainingConfigParserTest {
         TrainingConfig c = TrainingConfigParser.parse(n, "run.json");
         assertThat(c.maxLength()).isEqualTo(512);
         assertThat(c.optim()).isEqualTo("paged_adamw_32bit");
+        assertThat(c.effectiveDataSeed()).as("data order follows seed without data_seed").isEqualTo(42);
+        TrainingConfig seeded = TrainingConfigParser.parse(minimal().put("seed", 3).put("data_seed", 7).put("auto_find_batch_size", true), "r.json");
+        assertThat(seeded.seed()).isEqualTo(3);
+        assertThat(seeded.effectiveDataSeed()).isEqualTo(7);
+        assertThat(seeded.resolved().get("data_seed").asLong()).isEqualTo(7);
         assertThatThrownBy(() -> TrainingConfigParser.parse(minimal().put("max_seq_length", 512).put("max_length", 256)
                 .put("packing", true).put("label_smoothing_factor", 0.1), "run.json"))
                 .hasMessageContaining("give \"max_length\" or its old name \"max_seq_length\", not both")
