@@ -43,7 +43,7 @@ record RowData(ModelConfig config, SpecialTokens specials, DataFormat format, Li
         try {
             format = DataFormat.parse(formatName);
         } catch (BadInputException e) {
-            throw new UserError("--data-format must be auto or preference_pair (got \"" + formatName + "\")");
+            throw new UserError("--data-format must be auto, messages, text, prompt_completion or preference_pair (got \"" + formatName + "\")");
         }
         List<DataReport.FileStats> stats = new ArrayList<>();
         List<DataRows.Row> rows = TrainingData.readRows(data, format, stats);

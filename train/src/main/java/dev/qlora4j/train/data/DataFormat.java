@@ -9,6 +9,12 @@ public enum DataFormat {
      * {@code text}, {@code prompt} + {@code completion}, or (classification) {@code text} + {@code label}.
      */
     ROWS("auto"),
+    /** As {@link #ROWS}, every row a {@code {"messages": [...]}} conversation. */
+    MESSAGES("messages"),
+    /** As {@link #ROWS}, every row a {@code {"text": ...}}. */
+    TEXT("text"),
+    /** As {@link #ROWS}, every row a {@code {"prompt": ..., "completion": ...}}. */
+    PROMPT_COMPLETION("prompt_completion"),
     /**
      * The LMSYS Chatbot Arena CSV (id, model_a, model_b, prompt, response_a, response_b,
      * winner_model_a, winner_model_b, winner_tie) as a 3-class sequence-classification set.
@@ -26,14 +32,28 @@ public enum DataFormat {
         return key;
     }
 
-    /** A {@code data_format} value: "auto" (also "json", "jsonl"; null = auto) or "preference_pair". */
+    /** The keys every row of this format must have; none for auto and preference_pair. */
+    public java.util.List<String> requiredKeys() {
+        return switch (this) {
+            case MESSAGES -> java.util.List.of("messages");
+            case TEXT -> java.util.List.of("text");
+            case PROMPT_COMPLETION -> java.util.List.of("prompt", "completion");
+            default -> java.util.List.of();
+        };
+    }
+
+    /** A {@code data_format} value: "auto" (also "json", "jsonl"; null = auto), "messages", "text", "prompt_completion" or "preference_pair". */
     public static DataFormat parse(String value) {
         if (value == null) return ROWS;
         return switch (value) {
             case "auto", "json", "jsonl" -> ROWS;
             case "preference_pair" -> PREFERENCE_PAIR;
+            case "messages" -> MESSAGES;
+            case "text" -> TEXT;
+            case "prompt_completion" -> PROMPT_COMPLETION;
             default -> throw BadInputException.at("data_format",
-                    "unknown data format \"" + value + "\", expected \"auto\", \"json\", \"jsonl\" or \"preference_pair\"");
+                    "unknown data format \"" + value + "\", expected \"auto\", \"json\", \"jsonl\", \"messages\", \"text\", "
+                            + "\"prompt_completion\" or \"preference_pair\"");
         };
     }
 }

@@ -112,6 +112,9 @@ public record TrainingData(DataSpec spec, Task task, List<Example> train, List<E
         if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".csv") && Files.isRegularFile(file))
             throw BadInputException.at(file.toString(), "a CSV file is read with data_format \"preference_pair\"; data_format \"auto\" reads JSON rows");
         List<DataRows.Row> rows = DataRows.read(file);
+        for (DataRows.Row row : rows)
+            for (String key : format.requiredKeys())
+                if (!row.node().has(key)) throw row.error("has no \"" + key + "\", which data_format \"" + format.key() + "\" asks for");
         files.add(new DataReport.FileStats(file, rows.size(), RowIssues.none()));
         return rows;
     }

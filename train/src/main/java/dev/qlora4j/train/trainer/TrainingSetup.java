@@ -94,7 +94,7 @@ final class TrainingSetup {
     private static DataSpec dataSpec(TrainingConfig cfg) {
         DataSpec.Builder b = DataSpec.builder(Path.of(cfg.trainFile()))
                 .maxLength(cfg.maxLength())
-                .dataFormat(DataFormat.parse(cfg.dataFormat().equals("preference_pair") ? "preference_pair" : "auto"))
+                .dataFormat(DataFormat.parse(cfg.dataFormat()))
                 .fraction(cfg.fraction())
                 .shuffle(cfg.shuffle())
                 .seed(cfg.effectiveDataSeed())

@@ -48,6 +48,18 @@ class RowShapesTest {
     }
 
     @Test
+    void aNamedDataFormatRequiresItsKeysInEveryRow() throws IOException {
+        List<Map<String, String>> rows = List.of(Map.of("text", "What is justice?"), Map.of("prompt", "Q", "completion", "A"));
+        assertThat(load(spec(rows)).train()).hasSize(2);   // auto: each row by its keys
+        assertThat(load(spec(rows.subList(0, 1)).dataFormat(DataFormat.TEXT)).train()).hasSize(1);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> load(spec(rows).dataFormat(DataFormat.TEXT)))
+                .hasMessage("line 2 has no \"text\", which data_format \"text\" asks for (" + tmp.resolve("rows.jsonl") + ")");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> load(spec(rows).dataFormat(DataFormat.MESSAGES)))
+                .hasMessageStartingWith("line 1 has no \"messages\"");
+        assertThat(DataFormat.parse("prompt_completion").requiredKeys()).containsExactly("prompt", "completion");
+    }
+
+    @Test
     void textIsEncodedWithSpecialTokensAndTrlsEosAppended() throws IOException {
         List<Map<String, String>> rows = List.of(Map.of("text", "What is justice?"), Map.of("text", "Already ended." + EOS));
         TrainingData d = load(spec(rows));

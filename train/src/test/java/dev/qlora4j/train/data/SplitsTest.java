@@ -118,6 +118,6 @@ class SplitsTest {
         assertThatThrownBy(() -> DataSpec.builder(f).maxLength(0).build()).hasMessage("must be at least 1, got 0 (max_length)");
         assertThatThrownBy(() -> DataSpec.builder(null).build()).hasMessage("no training data file given (train_file)");
         assertThatThrownBy(() -> DataFormat.parse("csv"))
-                .hasMessage("unknown data format \"csv\", expected \"auto\", \"json\", \"jsonl\" or \"preference_pair\" (data_format)");
+                .hasMessage("unknown data format \"csv\", expected \"auto\", \"json\", \"jsonl\", \"messages\", \"text\", \"prompt_completion\" or \"preference_pair\" (data_format)");
     }
 }
