@@ -21,7 +21,7 @@ import java.util.List;
 public record TrainingConfig(
         String modelNameOrPath, String outputDir, String trainFile, String evalFile, Double validationSplit,
         Integer maxEvalSamples, int maxLength, String task, String dataFormat, Boolean trainOnResponsesOnly,
-        boolean shuffle, boolean groupByLength, double fraction, Integer fold, Integer numFolds,
+        boolean shuffle, boolean groupByLength, boolean dataloaderDropLast, double fraction, Integer fold, Integer numFolds,
         int perDeviceTrainBatchSize, int perDeviceEvalBatchSize, int gradientAccumulationSteps,
         double numTrainEpochs, long maxSteps,
         double learningRate, double weightDecay, double adamBeta1, double adamBeta2, double adamEpsilon, String optim,

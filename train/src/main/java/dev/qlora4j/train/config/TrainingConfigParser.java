@@ -104,6 +104,7 @@ public final class TrainingConfigParser {
         Boolean responsesOnly = root.hasNonNull("train_on_responses_only") ? Boolean.valueOf(bool("train_on_responses_only", false)) : null;
         used.add("train_on_responses_only");
         boolean shuffle = bool("shuffle", true), groupByLength = bool("group_by_length", false);
+        boolean dropLast = bool("dataloader_drop_last", false);
         double fraction = number("fraction", 1.0, 0, false, 1, true);
         Integer fold = optInt("fold", 0), folds = optInt("num_folds", 2);
         if ((fold == null) != (folds == null)) errors.add("\"fold\" and \"num_folds\" go together");
@@ -177,12 +178,12 @@ public final class TrainingConfigParser {
         if (!unknown.isEmpty()) errors.addFirst("unknown key" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown));
         if (!errors.isEmpty()) throw BadInputException.at(where, String.join("; ", errors));
         ObjectNode resolved = resolved(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
-                groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, object("lr_scheduler_kwargs"), warmupRatio,
+                groupByLength, dropLast, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, object("lr_scheduler_kwargs"), warmupRatio,
                 warmupSteps, clip, count(logging), firstStep, loggingStrategy, evalStrategy, evalOnStart, count(evalSteps), saveStrategy, count(saveSteps), limit,
                 loadBest, metric, greater, patience, threshold,
                 ckpt, bf16, seed, dataSeed, resume, reportTo, adapter, device, lora, quant, monitor);
         return new TrainingConfig(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
-                groupByLength, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, schedArgs, warmupRatio,
+                groupByLength, dropLast, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, schedArgs, warmupRatio,
                 warmupSteps, clip, logging, firstStep, loggingStrategy, evalStrategy, evalOnStart, evalSteps, saveStrategy, saveSteps, limit, loadBest, metric, greater,
                 patience, threshold, ckpt, bf16, seed, dataSeed, resume, reportTo, adapter, device, lora, quant, monitor, resolved);
     }
@@ -235,7 +236,7 @@ public final class TrainingConfigParser {
 
     private ObjectNode resolved(Object... values) {
         String[] names = {"model_name_or_path", "output_dir", "train_file", "eval_file", "validation_split", "max_eval_samples",
-                "max_length", "task", "data_format", "train_on_responses_only", "shuffle", "group_by_length", "fraction", "fold", "num_folds",
+                "max_length", "task", "data_format", "train_on_responses_only", "shuffle", "group_by_length", "dataloader_drop_last", "fraction", "fold", "num_folds",
                 "per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps", "num_train_epochs",
                 "max_steps", "learning_rate", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon", "optim",
                 "lr_scheduler_type", "lr_scheduler_kwargs", "warmup_ratio", "warmup_steps", "max_grad_norm", "logging_steps", "logging_first_step",

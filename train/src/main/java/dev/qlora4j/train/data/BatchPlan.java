@@ -9,7 +9,8 @@ import java.util.List;
  * so that a resumed run picks up exactly where it stopped. Epoch e visits the examples in
  * {@link #epochOrder(int)}: a permutation drawn from (seed, e) when shuffling (a fresh order each
  * epoch, like the Trainer's RandomSampler), file order otherwise. Micro-batches are consecutive
- * slices of that order; the last one of an epoch keeps the remainder (dataloader_drop_last=False).
+ * slices of that order; the last one of an epoch keeps the remainder, or is left out with
+ * {@code dataloader_drop_last}.
  *
  * <p>With length grouping (HF's {@code group_by_length}, its LengthGroupedSampler) the epoch's
  * permutation is cut into mega-batches of {@code min(50, n / (4·b))} (at least 1) groups of
@@ -27,6 +28,7 @@ public final class BatchPlan {
     private final boolean shuffle;
     private final long seed;
     private final int lengthGroup;
+    private final boolean dropLast;
     private int cachedEpoch = -1;
     private int[] cachedOrder;
 
@@ -36,8 +38,17 @@ public final class BatchPlan {
 
     /** @param lengthGroup examples per optimizer step to group by length (micro-batch × accumulation); 0 = no grouping */
     public BatchPlan(List<Example> examples, int microBatchSize, boolean shuffle, long seed, int lengthGroup) {
+        this(examples, microBatchSize, shuffle, seed, lengthGroup, false);
+    }
+
+    /** @param dropLast leave out each epoch's last micro-batch when it is not full (HF's dataloader_drop_last) */
+    public BatchPlan(List<Example> examples, int microBatchSize, boolean shuffle, long seed, int lengthGroup, boolean dropLast) {
         if (lengthGroup < 0) throw new IllegalArgumentException("negative length group " + lengthGroup);
+        if (dropLast && examples.size() < microBatchSize)
+            throw dev.qlora4j.tensor.BadInputException.at("dataloader_drop_last", "leaves no batch: " + examples.size()
+                    + " training examples, batches of " + microBatchSize);
         this.lengthGroup = lengthGroup;
+        this.dropLast = dropLast;
         if (examples.isEmpty()) throw new IllegalArgumentException("no examples to batch");
         if (microBatchSize < 1) throw new IllegalArgumentException("micro batch size must be at least 1, got " + microBatchSize);
         this.examples = List.copyOf(examples);
@@ -54,9 +65,9 @@ public final class BatchPlan {
         return microBatchSize;
     }
 
-    /** ⌈examples / micro batch size⌉. */
+    /** ⌈examples / micro batch size⌉, or ⌊…⌋ when the last partial batch is dropped. */
     public int microBatchesPerEpoch() {
-        return Math.ceilDiv(examples.size(), microBatchSize);
+        return dropLast ? examples.size() / microBatchSize : Math.ceilDiv(examples.size(), microBatchSize);
     }
 
     /** ⌈micro-batches per epoch / ga⌉, the Trainer's update steps per epoch. */

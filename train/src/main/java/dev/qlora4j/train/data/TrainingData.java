@@ -92,7 +92,12 @@ public record TrainingData(DataSpec spec, Task task, List<Example> train, List<E
 
     /** @param lengthGroup examples per optimizer step when grouping by length ({@code group_by_length}), else 0 */
     public BatchPlan trainPlan(int microBatchSize, int lengthGroup) {
-        return new BatchPlan(train, microBatchSize, spec.shuffle(), spec.seed(), lengthGroup);
+        return trainPlan(microBatchSize, lengthGroup, false);
+    }
+
+    /** @param dropLast {@code dataloader_drop_last}: each epoch's last partial micro-batch is left out */
+    public BatchPlan trainPlan(int microBatchSize, int lengthGroup, boolean dropLast) {
+        return new BatchPlan(train, microBatchSize, spec.shuffle(), spec.seed(), lengthGroup, dropLast);
     }
 
     /**

@@ -77,7 +77,7 @@ public final class Trainer {
         TrainingSetup setup = TrainingSetup.create(cfg, resume);
         try (setup.model) {
             BatchPlan plan = setup.data.trainPlan(cfg.perDeviceTrainBatchSize(),
-                    cfg.groupByLength() ? cfg.perDeviceTrainBatchSize() * cfg.gradientAccumulationSteps() : 0);
+                    cfg.groupByLength() ? cfg.perDeviceTrainBatchSize() * cfg.gradientAccumulationSteps() : 0, cfg.dataloaderDropLast());
             if (setup.data.train().isEmpty()) throw BadInputException.at(cfg.trainFile(), "no training examples");
             long stepsPerEpoch = plan.optimizerStepsPerEpoch(cfg.gradientAccumulationSteps());
             long total = cfg.maxSteps() > 0 ? cfg.maxSteps() : (long) Math.ceil(cfg.numTrainEpochs() * stepsPerEpoch);

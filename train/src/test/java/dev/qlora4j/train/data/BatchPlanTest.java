@@ -28,6 +28,19 @@ class BatchPlanTest {
     }
 
     @Test
+    void dropLastLeavesOutEachEpochsPartialBatch() {
+        BatchPlan plan = new BatchPlan(examples(10), 3, true, 4, 0, true);
+        assertThat(plan.microBatchesPerEpoch()).isEqualTo(3);
+        assertThat(plan.optimizerStepsPerEpoch(2)).isEqualTo(2);
+        int[] order = plan.epochOrder(1);
+        // epoch 1 starts at global micro-batch 3 with the order's first three examples; none is ever short
+        assertThat(ids(plan.microBatch(3))).containsExactly((long) order[0], (long) order[1], (long) order[2]);
+        for (long i = 0; i < 9; i++) assertThat(plan.microBatch(i).examples()).hasSize(3);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new BatchPlan(examples(2), 3, true, 4, 0, true))
+                .hasMessage("leaves no batch: 2 training examples, batches of 3 (dataloader_drop_last)");
+    }
+
+    @Test
     void groupByLengthSortsMegaBatchesLongestFirstAndPutsTheLongestExampleFirst() {
         // 10 examples, 2 per step: min(50, 10 / 8) = 1 group per mega-batch, so pairs of the (here unshuffled) order
         BatchPlan plan = new BatchPlan(ofLengths(3, 5, 5, 1, 9, 2, 4, 4, 7, 8), 1, false, 0, 2);
