@@ -270,6 +270,7 @@ public final class TorchLoad {
                 case "DoubleStorage" -> 8;
                 default -> throw bad("a tensor of " + s.type() + " is not supported (floating storages only)");
             };
+            boolean half = s.type().equals("HalfStorage");
             ByteBuffer b = ByteBuffer.wrap(s.bytes()).order(ByteOrder.LITTLE_ENDIAN);
             float[] out = new float[Math.toIntExact(numel)];
             int[] idx = new int[rank];
@@ -279,11 +280,10 @@ public final class TorchLoad {
                 long byteAt = at * width;
                 if (byteAt < 0 || byteAt + width > s.bytes().length) throw bad("a tensor reads past its storage");
                 int p = (int) byteAt;
-                out[e] = switch (s.type()) {
-                    case "FloatStorage" -> b.getFloat(p);
-                    case "DoubleStorage" -> (float) b.getDouble(p);
-                    case "BFloat16Storage" -> Float.intBitsToFloat((b.getShort(p) & 0xffff) << 16);
-                    default -> Float.float16ToFloat(b.getShort(p));
+                out[e] = switch (width) {
+                    case 4 -> b.getFloat(p);
+                    case 8 -> (float) b.getDouble(p);
+                    default -> half ? Float.float16ToFloat(b.getShort(p)) : Float.intBitsToFloat((b.getShort(p) & 0xffff) << 16);
                 };
                 for (int d = rank - 1; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
             }

@@ -60,7 +60,6 @@ final class EvalCommand implements Main.Command {
         RowData rowData = RowData.load(args, dir, out, false);
         ModelConfig config = rowData.config();
         List<Example> examples = rowData.examples();
-        Path data = Path.of(args.get("data", ""));
         Map<String, Object> result = new LinkedHashMap<>();
         if (config.task() == Task.CAUSAL_LM) {
             Collator collator = Collator.causal(PadIds.causal(rowData.specials(), config), 1);
@@ -68,7 +67,7 @@ final class EvalCommand implements Main.Command {
             try (Transformer model = ModelOptions.load(dir, adapter)) {
                 r = CausalLmEvaluator.evaluate(model, examples, collator, batchSize, progress(out, examples.size()));
             }
-            if (r.tokens() == 0) throw new UserError("no row has two or more tokens: nothing to predict (" + data + ")");
+            if (r.tokens() == 0) throw new UserError("no row has two or more tokens: nothing to predict (" + rowData.file() + ")");
             out.printf("loss %.6f, perplexity %.4f over %,d predicted tokens%n", r.loss(), r.perplexity(), r.tokens());
             result.put("loss", r.loss());
             result.put("perplexity", r.perplexity());

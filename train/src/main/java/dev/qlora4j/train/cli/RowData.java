@@ -27,7 +27,7 @@ import java.util.List;
  * @param rows     the rows each example came from, in the same order
  * @param labelled every row has a label (classifiers; a causal LM's rows are always "labelled")
  */
-record RowData(ModelConfig config, SpecialTokens specials, DataFormat format, List<DataRows.Row> rows, List<Example> examples, boolean labelled) {
+record RowData(Path file, ModelConfig config, SpecialTokens specials, DataFormat format, List<DataRows.Row> rows, List<Example> examples, boolean labelled) {
     static final int DEFAULT_BATCH_SIZE = 8;
 
     /** @param labelsOptional a classifier's rows may lack a label (prediction); they get class 0, unused */
@@ -46,7 +46,7 @@ record RowData(ModelConfig config, SpecialTokens specials, DataFormat format, Li
             throw new UserError("--data-format must be auto, messages, text, prompt_completion or preference_pair (got \"" + formatName + "\")");
         }
         List<DataReport.FileStats> stats = new ArrayList<>();
-        List<DataRows.Row> rows = TrainingData.readRows(data, format, stats);
+        List<DataRows.Row> rows = TrainingData.read(data, format, stats);
         if (format == DataFormat.PREFERENCE_PAIR && config.task() != Task.SEQUENCE_CLASSIFICATION)
             throw new UserError("--data-format preference_pair is 3-class data for a sequence classifier; " + modelDir + " is a causal LM");
         for (DataReport.FileStats f : stats)
@@ -70,7 +70,7 @@ record RowData(ModelConfig config, SpecialTokens specials, DataFormat format, Li
                 kept.add(row);
             }
         }
-        return new RowData(config, specials, format, kept, examples, labelled);
+        return new RowData(data, config, specials, format, kept, examples, labelled);
     }
 
     static int batchSize(Args args) {

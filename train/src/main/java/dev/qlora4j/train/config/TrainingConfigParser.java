@@ -125,7 +125,8 @@ public final class TrainingConfigParser {
         String sched = string("lr_scheduler_type", "linear");
         if (LrSchedule.of(sched) == null)
             errors.add("\"lr_scheduler_type\" must be one of " + String.join(", ", LrSchedule.names()) + " (got \"" + sched + "\")");
-        LrSchedule.Args schedArgs = schedulerKwargs(LrSchedule.of(sched), lr);
+        ObjectNode schedKwargs = object("lr_scheduler_kwargs");
+        LrSchedule.Args schedArgs = schedulerKwargs(LrSchedule.of(sched), schedKwargs, lr);
         double warmupRatio = number("warmup_ratio", 0, 0, true, 1, true);
         double warmupSteps = nonNegative("warmup_steps", 0);
         double clip = nonNegative("max_grad_norm", 1.0);
@@ -178,7 +179,7 @@ public final class TrainingConfigParser {
         if (!unknown.isEmpty()) errors.addFirst("unknown key" + (unknown.size() > 1 ? "s " : " ") + String.join(", ", unknown));
         if (!errors.isEmpty()) throw BadInputException.at(where, String.join("; ", errors));
         ObjectNode resolved = resolved(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
-                groupByLength, dropLast, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, object("lr_scheduler_kwargs"), warmupRatio,
+                groupByLength, dropLast, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, schedKwargs, warmupRatio,
                 warmupSteps, clip, count(logging), firstStep, loggingStrategy, evalStrategy, evalOnStart, count(evalSteps), saveStrategy, count(saveSteps), limit,
                 loadBest, metric, greater, patience, threshold,
                 ckpt, bf16, seed, dataSeed, resume, reportTo, adapter, device, lora, quant, monitor);
@@ -189,12 +190,7 @@ public final class TrainingConfigParser {
     }
 
     /** {@code lr_scheduler_kwargs}: the keys the schedule takes (HF's names), numbers; min_lr becomes a rate of the base. */
-    private LrSchedule.Args schedulerKwargs(LrSchedule type, double lr) {
-        JsonNode block = take("lr_scheduler_kwargs");
-        if (block != null && !block.isObject()) {
-            errors.add("\"lr_scheduler_kwargs\" must be an object");
-            return LrSchedule.Args.DEFAULTS;
-        }
+    private LrSchedule.Args schedulerKwargs(LrSchedule type, ObjectNode block, double lr) {
         if (type == null) return LrSchedule.Args.DEFAULTS;
         Double[] v = new Double[5];   // num_cycles, power, lr_end, timescale, min_lr_rate
         if (block != null) {

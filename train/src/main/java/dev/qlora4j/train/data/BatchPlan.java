@@ -33,15 +33,13 @@ public final class BatchPlan {
     private int[] cachedOrder;
 
     public BatchPlan(List<Example> examples, int microBatchSize, boolean shuffle, long seed) {
-        this(examples, microBatchSize, shuffle, seed, 0);
+        this(examples, microBatchSize, shuffle, seed, 0, false);
     }
 
-    /** @param lengthGroup examples per optimizer step to group by length (micro-batch × accumulation); 0 = no grouping */
-    public BatchPlan(List<Example> examples, int microBatchSize, boolean shuffle, long seed, int lengthGroup) {
-        this(examples, microBatchSize, shuffle, seed, lengthGroup, false);
-    }
-
-    /** @param dropLast leave out each epoch's last micro-batch when it is not full (HF's dataloader_drop_last) */
+    /**
+     * @param lengthGroup examples per optimizer step to group by length (micro-batch × accumulation); 0 = no grouping
+     * @param dropLast    leave out each epoch's last micro-batch when it is not full (HF's dataloader_drop_last)
+     */
     public BatchPlan(List<Example> examples, int microBatchSize, boolean shuffle, long seed, int lengthGroup, boolean dropLast) {
         if (lengthGroup < 0) throw new IllegalArgumentException("negative length group " + lengthGroup);
         if (dropLast && examples.size() < microBatchSize)

@@ -87,28 +87,22 @@ public record TrainingData(DataSpec spec, Task task, List<Example> train, List<E
 
     /** The training micro-batches, shuffled per epoch as the spec says. */
     public BatchPlan trainPlan(int microBatchSize) {
-        return trainPlan(microBatchSize, 0);
+        return trainPlan(microBatchSize, 0, false);
     }
 
-    /** @param lengthGroup examples per optimizer step when grouping by length ({@code group_by_length}), else 0 */
-    public BatchPlan trainPlan(int microBatchSize, int lengthGroup) {
-        return trainPlan(microBatchSize, lengthGroup, false);
-    }
-
-    /** @param dropLast {@code dataloader_drop_last}: each epoch's last partial micro-batch is left out */
+    /**
+     * @param lengthGroup examples per optimizer step when grouping by length ({@code group_by_length}), else 0
+     * @param dropLast    {@code dataloader_drop_last}: each epoch's last partial micro-batch is left out
+     */
     public BatchPlan trainPlan(int microBatchSize, int lengthGroup, boolean dropLast) {
         return new BatchPlan(train, microBatchSize, spec.shuffle(), spec.seed(), lengthGroup, dropLast);
     }
 
     /**
      * The rows of one data file as {@code format} reads it (a preference_pair CSV's malformed rows
-     * are skipped); {@code file.stats} gets the file's row and malformed-row counts.
+     * are skipped); {@code files} gets the file's row and malformed-row counts.
      */
-    public static List<DataRows.Row> readRows(Path file, DataFormat format, List<DataReport.FileStats> stats) {
-        return read(file, format, stats);
-    }
-
-    private static List<DataRows.Row> read(Path file, DataFormat format, List<DataReport.FileStats> files) {
+    public static List<DataRows.Row> read(Path file, DataFormat format, List<DataReport.FileStats> files) {
         if (format == DataFormat.PREFERENCE_PAIR) {
             ArenaCsv.Result r = ArenaCsv.read(file);
             files.add(new DataReport.FileStats(file, r.rows().size(), r.malformed()));

@@ -60,15 +60,17 @@ public final class Demo {
                 DemoRecipe.RANK, describe(assets.modelDir()), data.train().size(), steps);
         out.println("demo: files in " + outputDir + " (config: " + CONFIG_FILE + ")");
         List<String> questions = DemoSamples.questions(assets.evalFile());
-        List<String> before = DemoSamples.answer(assets.modelDir(), null, questions);
-        double pplBefore = perplexity(assets.modelDir(), null, data);
+        Measured base = measure(assets.modelDir(), null, data, questions);
+        List<String> before = base.answers();
+        double pplBefore = base.perplexity();
         out.printf(Locale.ROOT, "eval perplexity before training: %.3f (assistant turns of %d held-out dialogues)%n", pplBefore,
                 data.eval().size());
 
         Trainer.Result r = new Trainer(cfg, out, List.of()).train();
 
-        double pplAfter = perplexity(assets.modelDir(), outputDir, data);
-        List<String> after = DemoSamples.answer(assets.modelDir(), outputDir, questions);
+        Measured tuned = measure(assets.modelDir(), outputDir, data, questions);
+        List<String> after = tuned.answers();
+        double pplAfter = tuned.perplexity();
         out.printf(Locale.ROOT, "eval perplexity after training: %.3f (before: %.3f; best checkpoint: %s)%n", pplAfter, pplBefore,
                 r.bestModelCheckpoint());
         for (int i = 0; i < questions.size(); i++) {
@@ -83,11 +85,15 @@ public final class Demo {
         return new Result(outputDir, pplBefore, pplAfter, questions, before, after);
     }
 
-    /** Per-token perplexity over the evaluation examples' learned (assistant) tokens. */
-    private static double perplexity(Path modelDir, Path adapterDir, TrainingData data) {
+    /** @param perplexity per token, over the evaluation examples' learned (assistant) tokens */
+    private record Measured(double perplexity, List<String> answers) {}
+
+    /** The model (with the adapter in {@code adapterDir}, or alone when null), loaded once: its perplexity and its answers. */
+    private static Measured measure(Path modelDir, Path adapterDir, TrainingData data, List<String> questions) {
         try (Transformer model = Transformer.load(modelDir)) {
             if (adapterDir != null) LoraModel.load(model, adapterDir, new Generator(0)).setTraining(false);
-            return CausalLmEvaluator.evaluate(model, data.eval(), data.collator(), 16, done -> { }).perplexity();
+            double perplexity = CausalLmEvaluator.evaluate(model, data.eval(), data.collator(), 16, done -> { }).perplexity();
+            return new Measured(perplexity, DemoSamples.answer(model, modelDir, questions));
         }
     }
 

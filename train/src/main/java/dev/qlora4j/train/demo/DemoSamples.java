@@ -9,11 +9,9 @@ import dev.qlora4j.model.generate.Sampler;
 import dev.qlora4j.model.generate.StopTokens;
 import dev.qlora4j.model.generate.TextStreamer;
 import dev.qlora4j.model.generate.TokenGenerator;
-import dev.qlora4j.model.lora.LoraModel;
 import dev.qlora4j.model.nn.Transformer;
 import dev.qlora4j.model.tokenizer.SpecialTokens;
 import dev.qlora4j.model.tokenizer.Tokenizer;
-import dev.qlora4j.tensor.Generator;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,24 +44,21 @@ final class DemoSamples {
         return out;
     }
 
-    /** @param adapterDir null for the base model alone */
-    static List<String> answer(Path modelDir, Path adapterDir, List<String> questions) {
-        try (Transformer model = Transformer.load(modelDir)) {
-            if (adapterDir != null) LoraModel.load(model, adapterDir, new Generator(0)).setTraining(false);
-            Tokenizer tokenizer = Tokenizer.load(modelDir);
-            ChatTemplate template = ChatTemplate.load(modelDir);
-            GenerationConfig generation = GenerationConfig.load(modelDir, model.config());
-            TokenGenerator generator = new TokenGenerator(model, StopTokens.of(generation, SpecialTokens.load(modelDir, tokenizer)));
-            List<String> answers = new ArrayList<>();
-            for (String q : questions) {
-                String prompt = template.renderMessages(List.of(Map.of("role", "user", "content", q)), true);
-                TextStreamer text = new TextStreamer(tokenizer, true, piece -> { });
-                GenerationResult r = generator.generate(tokenizer.encode(prompt, false).ids(), MAX_NEW_TOKENS, Sampler.greedy(), text);
-                text.finish();
-                answers.add(text.text().strip() + (r.stoppedAtEos() ? "" : " …"));
-                generator.reset();
-            }
-            return answers;
+    /** Greedy answers of {@code model} (loaded from {@code modelDir}, an adapter on it or not). */
+    static List<String> answer(Transformer model, Path modelDir, List<String> questions) {
+        Tokenizer tokenizer = Tokenizer.load(modelDir);
+        ChatTemplate template = ChatTemplate.load(modelDir);
+        GenerationConfig generation = GenerationConfig.load(modelDir, model.config());
+        TokenGenerator generator = new TokenGenerator(model, StopTokens.of(generation, SpecialTokens.load(modelDir, tokenizer)));
+        List<String> answers = new ArrayList<>();
+        for (String q : questions) {
+            String prompt = template.renderMessages(List.of(Map.of("role", "user", "content", q)), true);
+            TextStreamer text = new TextStreamer(tokenizer, true, piece -> { });
+            GenerationResult r = generator.generate(tokenizer.encode(prompt, false).ids(), MAX_NEW_TOKENS, Sampler.greedy(), text);
+            text.finish();
+            answers.add(text.text().strip() + (r.stoppedAtEos() ? "" : " …"));
+            generator.reset();
         }
+        return answers;
     }
 }

@@ -25,22 +25,15 @@ public final class ClassifierEvaluator {
      * @param collator pads with the model's pad_token_id: the head reads each row's last token that is not it
      */
     public static Result evaluate(Transformer model, List<Example> examples, Collator collator, int batchSize, IntConsumer onBatch) {
-        if (batchSize < 1) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
-        double sum = 0;
-        int correct = 0;
-        try (var ignored = Tensor.noGrad()) {
-            for (int start = 0; start < examples.size(); start += batchSize) {
-                int end = Math.min(examples.size(), start + batchSize);
-                PaddedBatch batch = collator.collate(examples.subList(start, end));
-                Tensor logits = model.classify(batch.inputIds(), batch.attentionMask());
-                sum += CrossEntropy.apply(logits, batch.labels(), CrossEntropy.Reduction.SUM).item();
-                long[] predicted = logits.argmax(1, false).toLongArray();
-                for (int i = 0; i < predicted.length; i++) if (predicted[i] == examples.get(start + i).classLabel()) correct++;
-                onBatch.accept(end);
-            }
-        }
+        double[] sum = {0};
+        int[] correct = {0};
+        forEachBatch(model, examples, collator, batchSize, onBatch, (batch, logits, start) -> {
+            sum[0] += CrossEntropy.apply(logits, batch.labels(), CrossEntropy.Reduction.SUM).item();
+            long[] predicted = logits.argmax(1, false).toLongArray();
+            for (int i = 0; i < predicted.length; i++) if (predicted[i] == examples.get(start + i).classLabel()) correct[0]++;
+        });
         int n = examples.size();
-        return new Result(sum / n, (double) correct / n, n);
+        return new Result(sum[0] / n, (double) correct[0] / n, n);
     }
 
     /**
@@ -49,20 +42,32 @@ public final class ClassifierEvaluator {
      */
     public static double[][] probabilities(Transformer model, List<Example> examples, Collator collator, int batchSize,
                                            IntConsumer onBatch) {
-        if (batchSize < 1) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
         double[][] out = new double[examples.size()][];
+        forEachBatch(model, examples, collator, batchSize, onBatch, (batch, logits, start) -> {
+            int classes = logits.size(-1);
+            float[] values = logits.contiguous().toFloatArray();
+            for (int r = 0; r < batch.rows(); r++) out[start + r] = softmax(values, r * classes, classes);
+        });
+        return out;
+    }
+
+    /** What is done with one batch's logits; {@code start} is the index of its first example. */
+    private interface BatchLogits {
+        void accept(PaddedBatch batch, Tensor logits, int start);
+    }
+
+    /** The head's logits batch by batch, without gradients; {@code onBatch} hears how many examples are done. */
+    private static void forEachBatch(Transformer model, List<Example> examples, Collator collator, int batchSize, IntConsumer onBatch,
+                                     BatchLogits body) {
+        if (batchSize < 1) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
         try (var ignored = Tensor.noGrad()) {
             for (int start = 0; start < examples.size(); start += batchSize) {
                 int end = Math.min(examples.size(), start + batchSize);
                 PaddedBatch batch = collator.collate(examples.subList(start, end));
-                Tensor logits = model.classify(batch.inputIds(), batch.attentionMask());
-                int classes = logits.size(-1);
-                float[] values = logits.contiguous().toFloatArray();
-                for (int r = 0; r < end - start; r++) out[start + r] = softmax(values, r * classes, classes);
+                body.accept(batch, model.classify(batch.inputIds(), batch.attentionMask()), start);
                 onBatch.accept(end);
             }
         }
-        return out;
     }
 
     private static double[] softmax(float[] logits, int from, int n) {

@@ -2,10 +2,6 @@ package dev.qlora4j.train.trainer;
 
 /** The run's learning-rate schedule: a type and its arguments, the base rate, warmup and total optimizer steps. */
 record Schedule(LrSchedule type, LrSchedule.Args args, double baseLr, long warmup, long total) {
-    Schedule(LrSchedule type, double baseLr, long warmup, long total) {
-        this(type, LrSchedule.Args.DEFAULTS, baseLr, warmup, total);
-    }
-
     /** The rate optimizer step {@code step} (0-based) applies. */
     double lr(long step) {
         return baseLr * type.factor(step, warmup, total, args, baseLr);

@@ -103,7 +103,6 @@ public final class Trainer {
                 CheckpointContents.restore(resume, setup.optimizer, setup.lora.trainableParameters(), setup.dropoutRng, state.globalStep, out);
                 out.println("resuming from " + resume + " at step " + state.globalStep + " of " + total);
             }
-            Files.createDirectories(outputDir);
             setup.data.report().lines().forEach(out::println);
             return new Loop(setup, plan, schedule, state, stepsPerEpoch).run();
         }

@@ -43,12 +43,12 @@ class BatchPlanTest {
     @Test
     void groupByLengthSortsMegaBatchesLongestFirstAndPutsTheLongestExampleFirst() {
         // 10 examples, 2 per step: min(50, 10 / 8) = 1 group per mega-batch, so pairs of the (here unshuffled) order
-        BatchPlan plan = new BatchPlan(ofLengths(3, 5, 5, 1, 9, 2, 4, 4, 7, 8), 1, false, 0, 2);
+        BatchPlan plan = new BatchPlan(ofLengths(3, 5, 5, 1, 9, 2, 4, 4, 7, 8), 1, false, 0, 2, false);
         // pairs sorted longest first: [1 0] [2 3] [4 5] [6 7] (a tie keeps its order) [9 8]; then 4 (length 9) swaps with 1
         assertThat(plan.epochOrder(0)).containsExactly(4, 0, 2, 3, 1, 5, 6, 7, 9, 8);
 
         int[] lengths = new java.util.Random(3).ints(40, 1, 30).toArray();
-        BatchPlan shuffled = new BatchPlan(ofLengths(lengths), 2, true, 11, 2);
+        BatchPlan shuffled = new BatchPlan(ofLengths(lengths), 2, true, 11, 2, false);
         int[] permutation = new BatchPlan(ofLengths(lengths), 2, true, 11).epochOrder(1);
         int[] grouped = shuffled.epochOrder(1);
         // min(50, 40 / 8) = 5 groups: mega-batches of 10 permuted examples, each sorted, the longest of all first
@@ -59,7 +59,7 @@ class BatchPlanTest {
             // position 0 of block 0 and of the block that held the longest example were swapped
             for (int i = 2; i < 10; i++) assertThat(lengths[block[i - 1]]).isGreaterThanOrEqualTo(lengths[block[i]]);
         }
-        assertThat(grouped).isNotEqualTo(shuffled.epochOrder(2)).isEqualTo(new BatchPlan(ofLengths(lengths), 2, true, 11, 2).epochOrder(1));
+        assertThat(grouped).isNotEqualTo(shuffled.epochOrder(2)).isEqualTo(new BatchPlan(ofLengths(lengths), 2, true, 11, 2, false).epochOrder(1));
     }
 
     @Test
