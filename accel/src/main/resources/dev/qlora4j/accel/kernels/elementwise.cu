@@ -68,3 +68,44 @@ extern "C" __global__ void gated_bwd_bf16(int kind, const bf16* gate, const bf16
                                           bf16* dup, long long n) {
     gated_bwd(kind, gate, up, g, dgate, dup, n);
 }
+
+// out[r] = scale·table[rows[r]] (embedding lookup; Gemma's √C scaling; the classifier's pooled rows)
+extern "C" __global__ void gather_rows_bf16(const bf16* table, const int* rows, bf16* out, int cols, float scale, long long n) {
+    FOR_EACH(i, n) {
+        long long r = i / cols;
+        out[i] = f2bf(bf2f(table[(long long) rows[r] * cols + i % cols]) * scale);
+    }
+}
+
+// dst[rows[r]] = src[r] (the pooled rows' gradient back into the sequence; rows are distinct)
+extern "C" __global__ void scatter_rows_bf16(const bf16* src, const int* rows, bf16* dst, int cols, long long n) {
+    FOR_EACH(i, n) {
+        long long r = i / cols;
+        dst[(long long) rows[r] * cols + i % cols] = src[i];
+    }
+}
+
+// acc += x (the residual stream), one rounding
+extern "C" __global__ void add_bf16(bf16* acc, const bf16* x, long long n) {
+    FOR_EACH(i, n) acc[i] = f2bf(bf2f(acc[i]) + bf2f(x[i]));
+}
+
+// y [rows, cols] += bias [cols]
+extern "C" __global__ void add_bias_bf16(bf16* y, const float* bias, int cols, long long n) {
+    FOR_EACH(i, n) y[i] = f2bf(bf2f(y[i]) + bias[i % cols]);
+}
+
+// Inverted dropout with a counter-based mask: element i is kept when hash(seed, i) ≥ p, and then
+// scaled by 1/(1 − p); the same seed gives the same mask, so the backward regenerates it.
+__device__ __forceinline__ float dropout_uniform(unsigned long long seed, long long i) {
+    unsigned long long z = seed + 0x9e3779b97f4a7c15ull * (unsigned long long) (i + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return (float) (z >> 40) * (1.f / 16777216.f);
+}
+
+extern "C" __global__ void dropout_bf16(const bf16* x, bf16* y, float p, unsigned long long seed, long long n) {
+    float keep = 1.f / (1.f - p);
+    FOR_EACH(i, n) y[i] = dropout_uniform(seed, i) >= p ? f2bf(bf2f(x[i]) * keep) : (bf16) 0;
+}

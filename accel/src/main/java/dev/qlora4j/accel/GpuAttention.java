@@ -1,0 +1,100 @@
+package dev.qlora4j.accel;
+
+import dev.qlora4j.tensor.DType;
+
+/**
+ * Eager attention on the GPU, as transformers' eager path computes it (the path Gemma-2 needs for
+ * its soft-capping): heads split out of the projections' [B, T, H·D] rows (K and V repeated for
+ * grouped queries), S = scale·Q·Kᵀ and O = P·V as cuBLAS batched GEMMs over B·H, the masked
+ * softmax between them in a kernel. The backward recomputes P from S and the saved log-sum-exp.
+ */
+public final class GpuAttention {
+    private GpuAttention() {}
+
+    /**
+     * @param window  sliding window (0: none)
+     * @param softcap attention logit soft-cap (0: none)
+     */
+    public record Shape(int batch, int tokens, int heads, int kvHeads, int headDim, float scale, boolean causal, int window, float softcap) {
+        long rows() {
+            return (long) batch * heads * tokens;
+        }
+
+        long headElements() {
+            return rows() * headDim;
+        }
+    }
+
+    /** What the backward needs: Q, K, V with heads split (K, V repeated), the scores, P and log-sum-exp. */
+    public record Saved(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer scores, DeviceBuffer probs, DeviceBuffer lse) {
+        public void free(CudaDevice d) {
+            for (DeviceBuffer b : new DeviceBuffer[]{q, k, v, scores, probs, lse}) d.free(b);
+        }
+    }
+
+    /**
+     * q [B, T, Hq·D], k, v [B, T, Hkv·D] (bf16) → out [B, T, Hq·D] (bf16). keyPadding [B, T] int32
+     * (0 = padding) or null.
+     */
+    public static Saved forward(CudaDevice d, Shape s, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer keyPadding,
+                                DeviceBuffer out) {
+        int t = s.tokens(), dim = s.headDim(), bh = s.batch() * s.heads();
+        DeviceBuffer qh = split(d, s, q, s.heads()), kh = split(d, s, k, s.kvHeads()), vh = split(d, s, v, s.kvHeads());
+        DeviceBuffer scores = d.allocate(4L * bh * t * t), probs = d.allocate(2L * bh * t * t), lse = d.allocate(4L * s.rows());
+        d.batchedMatmul(false, true, t, t, dim, s.scale(), qh, DType.BF16, (long) t * dim, kh, DType.BF16, (long) t * dim,
+                0f, scores, DType.F32, (long) t * t, bh);
+        d.launch("attn_softmax_fwd", s.rows(), GpuKernels.rowBlock(t), scores, probs, lse, pad(keyPadding), t, t, s.heads(),
+                s.causal(), s.window(), s.softcap());
+        DeviceBuffer oh = d.allocate(2L * s.headElements());
+        d.batchedMatmul(false, false, t, dim, t, 1f, probs, DType.BF16, (long) t * t, vh, DType.BF16, (long) t * dim,
+                0f, oh, DType.BF16, (long) t * dim, bh);
+        merge(d, s, oh, out, s.heads());
+        d.free(oh);
+        return new Saved(qh, kh, vh, scores, probs, lse);
+    }
+
+    /** dOut [B, T, Hq·D] → dq [B, T, Hq·D], dk, dv [B, T, Hkv·D] (bf16; grouped heads summed). */
+    public static void backward(CudaDevice d, Shape s, Saved saved, DeviceBuffer dOut, DeviceBuffer keyPadding, DeviceBuffer dq,
+                                DeviceBuffer dk, DeviceBuffer dv) {
+        int t = s.tokens(), dim = s.headDim(), bh = s.batch() * s.heads();
+        long td = (long) t * dim, tt = (long) t * t;
+        DeviceBuffer doh = split(d, s, dOut, s.heads());
+        DeviceBuffer grad = d.allocate(2L * s.headElements());
+        // dV = Pᵀ·dO
+        d.batchedMatmul(true, false, t, dim, t, 1f, saved.probs(), DType.BF16, tt, doh, DType.BF16, td, 0f, grad, DType.BF16, td, bh);
+        merge(d, s, grad, dv, s.kvHeads());
+        // dP = dO·Vᵀ, then dS through the softmax (and the soft-cap)
+        DeviceBuffer dp = d.allocate(4L * bh * tt), ds = d.allocate(2L * bh * tt);
+        d.batchedMatmul(false, true, t, t, dim, 1f, doh, DType.BF16, td, saved.v(), DType.BF16, td, 0f, dp, DType.F32, tt, bh);
+        d.launch("attn_softmax_bwd", s.rows(), GpuKernels.rowBlock(t), saved.scores(), saved.lse(), dp, ds, pad(keyPadding), t, t,
+                s.heads(), s.causal(), s.window(), s.softcap());
+        d.free(dp);
+        // dQ = scale·dS·K, dK = scale·dSᵀ·Q
+        d.batchedMatmul(false, false, t, dim, t, s.scale(), ds, DType.BF16, tt, saved.k(), DType.BF16, td, 0f, grad, DType.BF16, td, bh);
+        merge(d, s, grad, dq, s.heads());
+        d.batchedMatmul(true, false, t, dim, t, s.scale(), ds, DType.BF16, tt, saved.q(), DType.BF16, td, 0f, grad, DType.BF16, td, bh);
+        merge(d, s, grad, dk, s.kvHeads());
+        d.free(ds);
+        d.free(grad);
+        d.free(doh);
+    }
+
+    // x [B, T, from·D] → [B, H, T, D]
+    private static DeviceBuffer split(CudaDevice d, Shape s, DeviceBuffer x, int from) {
+        DeviceBuffer y = d.allocate(2L * s.headElements());
+        d.launch("heads_split_bf16", d.gridFor(s.headElements(), GpuKernels.BLOCK), GpuKernels.BLOCK, x, y, s.batch(), s.tokens(),
+                s.heads(), from, s.headDim());
+        return y;
+    }
+
+    // [B, H, T, D] → x [B, T, to·D], summing each group
+    private static void merge(CudaDevice d, Shape s, DeviceBuffer y, DeviceBuffer x, int to) {
+        long n = (long) s.batch() * s.tokens() * to * s.headDim();
+        d.launch("heads_merge_bf16", d.gridFor(n, GpuKernels.BLOCK), GpuKernels.BLOCK, y, x, s.batch(), s.tokens(), s.heads(), to,
+                s.headDim());
+    }
+
+    private static long pad(DeviceBuffer keyPadding) {
+        return keyPadding == null ? 0L : keyPadding.address();
+    }
+}
