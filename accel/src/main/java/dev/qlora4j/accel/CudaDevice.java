@@ -117,6 +117,13 @@ public final class CudaDevice implements AutoCloseable {
         return b;
     }
 
+    /** Sets the first {@code bytes} bytes of b to zero. */
+    public void clear(DeviceBuffer b, long bytes) {
+        owned();
+        driver.synchronize(stream);
+        driver.memset(b.at(0), (byte) 0, Math.min(bytes, b.bytes()));
+    }
+
     /** Waits for the stream's work, then copies host → device. */
     public void upload(MemorySegment src, DeviceBuffer dst, long dstOffset) {
         owned();

@@ -14,6 +14,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * Builds the CPU emulator of the GPU: the kernels' CUDA C compiled by the host C++ compiler after
@@ -24,6 +25,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class CpuEmulator {
     private CpuEmulator() {}
+
+    /** A file whose kernels synchronise their threads (directly or through the prelude's block reductions). */
+    private static final Pattern COOPERATIVE = Pattern.compile("__syncthreads|__shfl|block_sum|block_max|warp_sum|warp_max");
 
     private static Optional<Path> built;
     private static String failure = "";
@@ -43,8 +47,13 @@ public final class CpuEmulator {
         String module = KernelSources.module();
         StringBuilder s = new StringBuilder(KernelSources.read("emu/cuda_emu.h")).append('\n').append(module).append('\n');
         s.append("static const std::map<std::string, emu::Entry> emu_table = {\n");
-        for (String k : KernelSources.kernelNames(module))
-            s.append("    {\"").append(k).append("\", [](void** a) { emu::call(").append(k).append(", a); }},\n");
+        for (String file : KernelSources.FILES) {
+            String text = KernelSources.read("kernels/" + file);
+            boolean cooperative = COOPERATIVE.matcher(text).find();
+            for (String k : KernelSources.kernelNames(text))
+                s.append("    {\"").append(k).append("\", {[](void** a) { emu::call(").append(k).append(", a); }, ")
+                        .append(cooperative).append("}},\n");
+        }
         s.append("};\n");
         s.append("const emu::Entry* emu_kernel(const char* name) {\n"
                 + "    auto it = emu_table.find(name);\n"

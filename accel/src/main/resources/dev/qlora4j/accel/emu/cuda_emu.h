@@ -74,7 +74,12 @@ T __shfl_xor_sync(unsigned int, T v, int laneMask, int = 32) {
 }
 
 namespace emu {
-using Entry = std::function<void(void**)>;
+// cooperative: the kernel's file uses __syncthreads or warp shuffles, so its threads must run
+// side by side; the others run one thread after another on the calling thread (much faster)
+struct Entry {
+    std::function<void(void**)> fn;
+    bool cooperative;
+};
 
 template <class... A, size_t... I>
 void invoke(void (*k)(A...), void** args, std::index_sequence<I...>) {
@@ -92,6 +97,17 @@ inline void run(const Entry& kernel, dim3 g, dim3 b, void** args) {
     bdim = b;
     int nt = (int) (b.x * b.y * b.z), nw = (nt + 31) / 32;
     long long blocks = (long long) g.x * g.y * g.z, next = 0;
+    if (!kernel.cooperative) {
+        for (long long k = 0; k < blocks; k++) {
+            bid = {(unsigned) (k % g.x), (unsigned) ((k / g.x) % g.y), (unsigned) (k / ((long long) g.x * g.y))};
+            for (int t = 0; t < nt; t++) {
+                linear = t;
+                tid = {t % b.x, (t / b.x) % b.y, t / (b.x * b.y)};
+                kernel.fn(args);
+            }
+        }
+        return;
+    }
     std::unique_ptr<std::barrier<>> block;
     auto setup = [&]() noexcept {
         if (next < blocks) {
@@ -112,7 +128,7 @@ inline void run(const Entry& kernel, dim3 g, dim3 b, void** args) {
             linear = t;
             tid = {t % b.x, (t / b.x) % b.y, t / (b.x * b.y)};
             for (long long k = 0; k < blocks; k++) {
-                kernel(args);
+                kernel.fn(args);
                 blockBarrier->arrive_and_drop();
                 warps[t >> 5].bar->arrive_and_drop();
                 done.arrive_and_wait();

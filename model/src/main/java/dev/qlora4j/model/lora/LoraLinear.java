@@ -51,6 +51,15 @@ public final class LoraLinear implements Linear {
         return b;
     }
 
+    /** lora_dropout: the probability of zeroing an element of the adapter's input while training. */
+    public float dropout() {
+        return dropout;
+    }
+
+    public boolean training() {
+        return training;
+    }
+
     public float scale() {
         return scale;
     }

@@ -51,6 +51,16 @@ public final class DecoderLayer {
         return index;
     }
 
+    /**
+     * The norm weights: input, post-attention, and (Gemma-2's sandwich) pre- and post-feedforward
+     * (null for other families). Llama/Qwen2 use the post-attention norm before the MLP.
+     */
+    public record Norms(Tensor input, Tensor postAttention, Tensor preFeedforward, Tensor postFeedforward) {}
+
+    public Norms norms() {
+        return new Norms(inputNorm, postAttentionNorm, preFeedforwardNorm, postFeedforwardNorm);
+    }
+
     /** The projections by HF name ({@link #PROJECTIONS}). */
     public Map<String, Linear> projections() {
         return Collections.unmodifiableMap(projections);

@@ -177,6 +177,16 @@ public final class Transformer implements AutoCloseable {
         return embed;
     }
 
+    /** The final RMSNorm's weight. */
+    public Tensor finalNorm() {
+        return finalNorm;
+    }
+
+    /** The RoPE table covering {@code positions} positions (grown and cached as needed). */
+    public Rope.Table ropeTable(int positions) {
+        return rope(positions);
+    }
+
     /** Recompute each decoder layer in backward instead of keeping its activations. */
     public void setGradientCheckpointing(boolean on) {
         gradientCheckpointing = on;

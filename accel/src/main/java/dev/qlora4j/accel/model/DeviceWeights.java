@@ -1,0 +1,43 @@
+package dev.qlora4j.accel.model;
+
+import dev.qlora4j.accel.CudaDevice;
+import dev.qlora4j.accel.DeviceBuffer;
+import dev.qlora4j.accel.GpuKernels;
+import dev.qlora4j.tensor.DType;
+import dev.qlora4j.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/** Host tensors to device buffers: frozen weights as bf16, small vectors and masters as fp32. */
+final class DeviceWeights {
+    private DeviceWeights() {}
+
+    /** t as bf16 on the device (a bf16 tensor's bytes as they are, others rounded once). */
+    static DeviceBuffer bf16(CudaDevice d, Tensor t) {
+        try (var ignored = Tensor.noGrad()) {
+            Tensor c = t.dtype() == DType.BF16 && t.isContiguous() ? t : t.to(DType.BF16).contiguous();
+            MemorySegment bytes = c.segment().asSlice(c.offset() * 2, c.numel() * 2);
+            DeviceBuffer b = d.allocate(bytes.byteSize());
+            d.upload(bytes, b, 0);
+            return b;
+        }
+    }
+
+    /** t as fp32 on the device. */
+    static DeviceBuffer f32(CudaDevice d, Tensor t) {
+        try (var ignored = Tensor.noGrad()) {
+            return d.upload(t.contiguous().toFloatArray());
+        }
+    }
+
+    /** fp32 host values (a master weight) into an existing bf16 device copy, through a staging buffer. */
+    static void refreshBf16(CudaDevice d, Tensor master, DeviceBuffer copy) {
+        float[] v;
+        try (var ignored = Tensor.noGrad()) {
+            v = master.contiguous().toFloatArray();
+        }
+        DeviceBuffer staging = d.upload(v);
+        GpuKernels.cast(d, staging, DType.F32, copy, DType.BF16, v.length);
+        d.free(staging);
+    }
+}
