@@ -64,8 +64,19 @@ public final class CudaDevice implements AutoCloseable {
         this.values = arena.allocate(8L * MAX_ARGS, 8);
     }
 
-    /** GPU 0 through the machine's CUDA libraries. */
+    /**
+     * GPU 0 through the machine's CUDA libraries; or, when the system property {@code qlora4j.cuda}
+     * or the environment variable {@code QLORA4J_CUDA} is {@code emulator}, the CPU emulator (the
+     * same kernels run on the CPU: for tests and for trying the GPU path on a machine without one;
+     * slow, and needs g++).
+     */
     public static CudaDevice open() {
+        String mode = System.getProperty("qlora4j.cuda", System.getenv().getOrDefault("QLORA4J_CUDA", ""));
+        if (mode.equals("emulator")) {
+            CudaBindings b = dev.qlora4j.accel.emu.CpuEmulator.bindings().orElseThrow(() ->
+                    new CudaUnavailableException("the CUDA emulator could not be built: " + dev.qlora4j.accel.emu.CpuEmulator.whyNot()));
+            return open(b, 0);
+        }
         return open(CudaBindings.system(), 0);
     }
 

@@ -33,7 +33,12 @@ class TrainingRunParityTest {
     void reproducesTheReferenceRun(String fixture, @TempDir Path out) throws IOException {
         Path dir = Fixture.ROOT.resolve(fixture);
         JsonNode run = JSON.readTree(dir.resolve("training_run.json").toFile()), c = run.get("config");
-        ObjectNode cfg = JSON.createObjectNode()
+        checkCpuRun(referenceConfig(dir, c, out), c, run, dir, out);
+    }
+
+    /** The reference run's settings as a config. */
+    private static ObjectNode referenceConfig(Path dir, JsonNode c, Path out) {
+        return JSON.createObjectNode()
                 .put("model_name_or_path", dir.resolve("model").toString())
                 .put("output_dir", out.toString())
                 .put("train_file", dir.resolve("train.jsonl").toString())
@@ -54,6 +59,55 @@ class TrainingRunParityTest {
                 .put("logging_steps", 1)
                 .put("save_strategy", "no")
                 .put("report_to", "none");
+    }
+
+    /**
+     * The same runs with {@code device: cuda} (on the CPU emulator; on a real GPU where one is):
+     * bf16 activations, so each step's loss within 1 % and grad_norm within 5 % of the reference
+     * (the differences of the gradients, see GpuParityTest, compound over 15 steps); the learning
+     * rates exactly; the final adapter within 5 % relative L2 of PEFT's.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama:emulator", "gemma2:emulator", "llama:gpu", "gemma2:gpu"})
+    void reproducesTheReferenceRunOnTheGpu(String fixtureAndDevice, @TempDir Path out) throws IOException {
+        String fixture = fixtureAndDevice.split(":")[0], kind = fixtureAndDevice.split(":")[1];
+        GpuDevices.open(kind).close();   // skips where that device is not
+        Path dir = Fixture.ROOT.resolve(fixture);
+        JsonNode run = JSON.readTree(dir.resolve("training_run.json").toFile()), c = run.get("config");
+        ObjectNode cfg = referenceConfig(dir, c, out).put("device", "cuda");
+        String before = System.getProperty("qlora4j.cuda");
+        if (kind.equals("emulator")) System.setProperty("qlora4j.cuda", "emulator");
+        try {
+            new Trainer(TrainingConfigParser.parse(cfg, "parity"), new PrintStream(OutputStream.nullOutputStream()), List.of()).train();
+        } finally {
+            if (before == null) System.clearProperty("qlora4j.cuda");
+            else System.setProperty("qlora4j.cuda", before);
+        }
+        JsonNode history = JSON.readTree(out.resolve("trainer_state.json").toFile()).get("log_history"), want = run.get("history");
+        assertThat(history).hasSize(want.size());
+        for (int i = 0; i < want.size(); i++) {
+            JsonNode w = want.get(i), g = history.get(i);
+            assertThat(g.get("learning_rate").asDouble()).as("step %d lr", i + 1).isEqualTo(w.get("lr").asDouble());
+            assertThat(g.get("loss").asDouble()).as("step %d loss", i + 1)
+                    .isCloseTo(w.get("loss").asDouble(), org.assertj.core.data.Percentage.withPercentage(1));
+            assertThat(g.get("grad_norm").asDouble()).as("step %d grad_norm", i + 1)
+                    .isCloseTo(w.get("grad_norm").asDouble(), org.assertj.core.data.Percentage.withPercentage(5));
+        }
+        Path trained = dir.resolve("adapter_trained").resolve("adapter_model.safetensors");
+        try (SafetensorsFile ours = SafetensorsFile.open(out.resolve("adapter_model.safetensors")); SafetensorsFile ref = SafetensorsFile.open(trained)) {
+            for (String k : ref.names()) {
+                float[] a = ours.copyOf(k).toFloatArray(), b = ref.copyOf(k).toFloatArray();
+                double err = 0, norm = 0;
+                for (int j = 0; j < b.length; j++) {
+                    err += (a[j] - b[j]) * (double) (a[j] - b[j]);
+                    norm += b[j] * (double) b[j];
+                }
+                assertThat(Math.sqrt(err / norm)).as("%s: relative L2 distance to PEFT's trained adapter", k).isLessThan(0.05);
+            }
+        }
+    }
+
+    private static void checkCpuRun(ObjectNode cfg, JsonNode c, JsonNode run, Path dir, Path out) throws IOException {
         TrainingConfig config = TrainingConfigParser.parse(cfg, "parity");
         Trainer.Result r = new Trainer(config, new PrintStream(OutputStream.nullOutputStream()), List.of()).train();
         assertThat(r.globalStep()).isEqualTo(c.get("total_steps").asLong());

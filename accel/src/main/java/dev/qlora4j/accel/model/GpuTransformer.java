@@ -69,7 +69,8 @@ public final class GpuTransformer implements AutoCloseable {
     }
 
     /** What one micro-batch gives: the loss as the CPU computes it with the same reduction. */
-    public record Result(double loss, long counted) {}
+    /** @param logits a classifier's logits [B, labels] (null for a causal LM) */
+    public record Result(double loss, long counted, float[] logits) {}
 
     /**
      * Forward (and backward when gradScale != 0) of a micro-batch. ids, mask [B, T]; labels
@@ -155,7 +156,7 @@ public final class GpuTransformer implements AutoCloseable {
         for (float l : d.downloadFloats(loss, rows)) sum += l;
         d.free(loss);
         d.free(dTargets);
-        return new Result(reduction == CrossEntropy.Reduction.MEAN ? sum / counted : sum, counted);
+        return new Result(reduction == CrossEntropy.Reduction.MEAN ? sum / counted : sum, counted, null);
     }
 
     private Result classifierLoss(DeviceBuffer hf, DeviceBuffer dhf, int[] ids, int[] labels, int batch, int tokens,
@@ -174,6 +175,7 @@ public final class GpuTransformer implements AutoCloseable {
         GpuKernels.cast(d, pooled, DType.BF16, pooled32, DType.F32, (long) batch * c);
         DeviceBuffer logits = d.allocate(4L * batch * classes), loss = d.allocate(4L * batch), dLabels = d.upload(labels);
         d.matmul(false, true, batch, classes, c, 1f, pooled32, DType.F32, head, DType.F32, 0f, logits, DType.F32);
+        float[] logitValues = d.downloadFloats(logits, batch * classes);
         float rowScale = reduction == CrossEntropy.Reduction.MEAN ? gradScale / batch : gradScale;
         GpuKernels.crossEntropy(d, DType.F32, logits, dLabels, loss, batch, classes, 0f, rowScale);
         if (dhf != null) {
@@ -188,7 +190,7 @@ public final class GpuTransformer implements AutoCloseable {
         double sum = 0;
         for (float l : d.downloadFloats(loss, batch)) sum += l;
         for (DeviceBuffer b : new DeviceBuffer[]{dRows, pooled, pooled32, logits, loss, dLabels}) d.free(b);
-        return new Result(reduction == CrossEntropy.Reduction.MEAN ? sum / batch : sum, batch);
+        return new Result(reduction == CrossEntropy.Reduction.MEAN ? sum / batch : sum, batch, logitValues);
     }
 
     /** The gradients accumulated since the last call, added to the host parameters' .grad; the device's are zeroed. */

@@ -1,9 +1,6 @@
 package dev.qlora4j.train.trainer;
 
 import dev.qlora4j.model.config.Task;
-import dev.qlora4j.model.nn.Transformer;
-import dev.qlora4j.tensor.CrossEntropy;
-import dev.qlora4j.tensor.Tensor;
 import dev.qlora4j.train.data.Collator;
 import dev.qlora4j.train.data.Example;
 import dev.qlora4j.train.data.PaddedBatch;
@@ -21,26 +18,20 @@ import java.util.Map;
 final class Evaluation {
     private Evaluation() {}
 
-    static Map<String, Double> run(Transformer model, List<Example> examples, Collator collator, int batchSize) {
+    static Map<String, Double> run(Compute compute, Task task, List<Example> examples, Collator collator, int batchSize) {
         double lossSum = 0;
         long rows = 0, correct = 0;
-        boolean classifier = model.config().task() == Task.SEQUENCE_CLASSIFICATION;
-        try (var ignored = Tensor.noGrad()) {
-            for (int from = 0; from < examples.size(); from += batchSize) {
-                PaddedBatch b = collator.collate(examples.subList(from, Math.min(examples.size(), from + batchSize)));
-                double loss;
-                if (classifier) {
-                    Tensor logits = model.classify(b.inputIds(), b.attentionMask());
-                    loss = CrossEntropy.apply(logits, b.labels(), CrossEntropy.Reduction.MEAN).item();
-                    int[] predicted = logits.argmax(1, false).toIntArray(), labels = b.labels().toIntArray();
-                    for (int i = 0; i < labels.length; i++) if (predicted[i] == labels[i]) correct++;
-                } else {
-                    if (b.labelTokens() == 0) continue;   // nothing to predict in this batch
-                    loss = model.causalLmLoss(b.inputIds(), b.attentionMask(), b.labels(), CrossEntropy.Reduction.MEAN).item();
-                }
-                lossSum += loss * b.rows();
-                rows += b.rows();
+        boolean classifier = task == Task.SEQUENCE_CLASSIFICATION;
+        for (int from = 0; from < examples.size(); from += batchSize) {
+            PaddedBatch b = collator.collate(examples.subList(from, Math.min(examples.size(), from + batchSize)));
+            if (!classifier && b.labelTokens() == 0) continue;   // nothing to predict in this batch
+            Compute.Evaluated e = compute.evaluate(b);
+            if (classifier) {
+                int[] labels = b.labels().toIntArray();
+                for (int i = 0; i < labels.length; i++) if (e.predicted()[i] == labels[i]) correct++;
             }
+            lossSum += e.loss() * b.rows();
+            rows += b.rows();
         }
         Map<String, Double> m = new LinkedHashMap<>();
         double loss = rows == 0 ? Double.NaN : lossSum / rows;

@@ -104,7 +104,9 @@ public final class Trainer {
                 out.println("resuming from " + resume + " at step " + state.globalStep + " of " + total);
             }
             setup.data.report().lines().forEach(out::println);
-            return new Loop(setup, plan, schedule, state, stepsPerEpoch).run();
+            try (Loop loop = new Loop(setup, plan, schedule, state, stepsPerEpoch)) {
+                return loop.run();
+            }
         }
     }
 
@@ -134,7 +136,7 @@ public final class Trainer {
     }
 
     /** One run of the loop, from the state's step to the end (or a stop request). */
-    private final class Loop {
+    private final class Loop implements AutoCloseable {
         final TrainingSetup s;
         final BatchPlan plan;
         final Schedule schedule;
@@ -143,7 +145,8 @@ public final class Trainer {
         final Collator collator;
         final Path outputDir;
         final CallbackList callbacks;
-        final MemoryMonitor memory = new MemoryMonitor();
+        final Compute compute;
+        final MemoryMonitor memory;
         final boolean causal;
         double windowLoss;
         long windowSteps, windowTokens, sessionTokens, sessionSamples, sessionSteps;
@@ -157,6 +160,9 @@ public final class Trainer {
             this.collator = s.data.collator();
             this.outputDir = state.outputDir;
             this.causal = s.data.task() == Task.CAUSAL_LM;
+            this.compute = Compute.of(cfg.device(), s.model, s.lora);
+            this.memory = new MemoryMonitor(compute.probes());
+            if (cfg.device().equals("cuda")) out.println("device: cuda");
             List<TrainerCallback> cbs = new ArrayList<>();
             if (cfg.reportsTo("tensorboard"))
                 cbs.add(new TensorBoardCallback(new TensorBoardWriter(outputDir.resolve("runs")), memory));
@@ -170,6 +176,11 @@ public final class Trainer {
                 }, out::println));
             cbs.addAll(extraCallbacks);
             callbacks = new CallbackList(cbs);
+        }
+
+        @Override
+        public void close() {
+            compute.close();
         }
 
         /** The best-model metric of every evaluation so far, oldest first. */
@@ -199,6 +210,7 @@ public final class Trainer {
                     double lr = schedule.lr(state.globalStep);
                     s.optimizer.step((float) lr);
                     s.optimizer.zeroGrad();
+                    compute.parametersChanged();
                     state.globalStep++;
                     state.epoch = (double) state.globalStep / stepsPerEpoch;
                     windowLoss += lossAndNorm[0];
@@ -242,6 +254,11 @@ public final class Trainer {
                     interrupted, stoppedEarly);
         }
 
+        /** The GPU's dropout masks for micro-batch i of a step: fixed by the seed and the position, so a resumed run draws the same. */
+        long dropoutSeed(long step, int micro) {
+            return cfg.seed() * 0x9E3779B97F4A7C15L ^ (step << 16 | micro);
+        }
+
         /** Forward and backward of one optimizer step's micro-batches: {loss, gradient norm before clipping}. */
         double[] step(long step) {
             List<MicroBatch> micro = plan.optimizerStep(step, cfg.gradientAccumulationSteps());
@@ -254,23 +271,18 @@ public final class Trainer {
                 sessionSamples += b.rows();
             }
             double loss = 0;
-            for (PaddedBatch b : batches) {
-                Tensor l;
-                if (causal) {
-                    l = s.model.causalLmLoss(b.inputIds(), b.attentionMask(), b.labels(), CrossEntropy.Reduction.SUM);
-                    l = l.div(Tensor.scalar(Math.max(1, labelTokens)));
-                } else {
-                    l = s.model.classificationLoss(b.inputIds(), b.attentionMask(), b.labels(), CrossEntropy.Reduction.MEAN);
-                    l = l.div(Tensor.scalar(batches.size()));
-                }
-                loss += l.item();
-                l.backward();
+            for (int i = 0; i < batches.size(); i++) {
+                PaddedBatch b = batches.get(i);
+                // the loss over the tokens of the whole accumulated batch (transformers ≥ 4.46), a classifier's mean per micro-batch
+                loss += causal ? compute.lossAndBackward(b, CrossEntropy.Reduction.SUM, Math.max(1, labelTokens), dropoutSeed(step, i))
+                        : compute.lossAndBackward(b, CrossEntropy.Reduction.MEAN, batches.size(), dropoutSeed(step, i));
                 long tokens = 0;
                 for (int v : b.attentionMask().toIntArray()) tokens += v;
                 windowTokens += tokens;
                 sessionTokens += tokens;
                 state.numInputTokensSeen += tokens;
             }
+            compute.gradientsReady();
             double norm = GradientClipping.clip(s.lora.trainableParameters(), cfg.maxGradNorm());
             return new double[]{loss, norm};
         }
@@ -295,7 +307,7 @@ public final class Trainer {
         Map<String, Double> evaluate(ProgressDisplay progress, boolean candidate) throws IOException {
             if (s.data.eval().isEmpty()) return null;
             s.lora.setTraining(false);
-            Map<String, Double> metrics = Evaluation.run(s.model, s.data.eval(), collator, cfg.perDeviceEvalBatchSize());
+            Map<String, Double> metrics = Evaluation.run(compute, s.model.config().task(), s.data.eval(), collator, cfg.perDeviceEvalBatchSize());
             s.lora.setTraining(true);
             LogEntry entry = new LogEntry(state.globalStep, state.epoch, metrics);
             state.logHistory.add(entry);

@@ -1,0 +1,180 @@
+package dev.qlora4j.train.trainer;
+
+import dev.qlora4j.accel.CudaDevice;
+import dev.qlora4j.accel.CudaException;
+import dev.qlora4j.accel.model.GpuTransformer;
+import dev.qlora4j.model.config.Task;
+import dev.qlora4j.model.lora.LoraModel;
+import dev.qlora4j.model.nn.Transformer;
+import dev.qlora4j.tensor.BadInputException;
+import dev.qlora4j.tensor.CrossEntropy;
+import dev.qlora4j.tensor.Tensor;
+import dev.qlora4j.train.data.PaddedBatch;
+import dev.qlora4j.train.report.MemoryProbe;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where a run's forward and backward happen: on the CPU through autograd, or on the GPU through
+ * {@link GpuTransformer}. Either way the fp32 adapter weights, their gradients, the optimizer and
+ * the checkpoints stay on the host, so everything after the backward is the same code.
+ */
+sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compute.Gpu {
+    /**
+     * A micro-batch's loss with {@code reduction}, divided by {@code divisor} (the step's label
+     * tokens or micro-batches); the gradient of that accumulates. {@code seed} picks the GPU's
+     * dropout masks (the CPU draws them from the run's dropout generator).
+     */
+    double lossAndBackward(PaddedBatch b, CrossEntropy.Reduction reduction, float divisor, long seed);
+
+    /** Loss (with reduction MEAN) and, for a classifier, the predicted class of each row; no gradients. */
+    Evaluated evaluate(PaddedBatch b);
+
+    /** The step's micro-batches are done: the host parameters' gradients are complete. */
+    void gradientsReady();
+
+    /** The host parameters changed (optimizer step, restored checkpoint). */
+    void parametersChanged();
+
+    /** Accelerator memory figures, if any. */
+    List<MemoryProbe> probes();
+
+    @Override
+    void close();
+
+    record Evaluated(double loss, int[] predicted) {}
+
+    static Compute of(String device, Transformer model, LoraModel lora) {
+        return device.equals("cuda") ? Gpu.open(model, lora) : new Cpu(model);
+    }
+
+    final class Cpu implements Compute {
+        private final Transformer model;
+        private final boolean causal;
+
+        Cpu(Transformer model) {
+            this.model = model;
+            this.causal = model.config().task() == Task.CAUSAL_LM;
+        }
+
+        @Override
+        public double lossAndBackward(PaddedBatch b, CrossEntropy.Reduction reduction, float divisor, long seed) {
+            Tensor l = causal ? model.causalLmLoss(b.inputIds(), b.attentionMask(), b.labels(), reduction)
+                    : model.classificationLoss(b.inputIds(), b.attentionMask(), b.labels(), reduction);
+            l = l.div(Tensor.scalar(divisor));
+            double loss = l.item();
+            l.backward();
+            return loss;
+        }
+
+        @Override
+        public Evaluated evaluate(PaddedBatch b) {
+            try (var ignored = Tensor.noGrad()) {
+                if (causal)
+                    return new Evaluated(model.causalLmLoss(b.inputIds(), b.attentionMask(), b.labels(), CrossEntropy.Reduction.MEAN).item(), null);
+                Tensor logits = model.classify(b.inputIds(), b.attentionMask());
+                double loss = CrossEntropy.apply(logits, b.labels(), CrossEntropy.Reduction.MEAN).item();
+                return new Evaluated(loss, logits.argmax(1, false).toIntArray());
+            }
+        }
+
+        @Override
+        public void gradientsReady() {}
+
+        @Override
+        public void parametersChanged() {}
+
+        @Override
+        public List<MemoryProbe> probes() {
+            return List.of();
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    final class Gpu implements Compute {
+        private final CudaDevice device;
+        private final GpuTransformer model;
+        private final int classes;
+
+        private Gpu(CudaDevice device, GpuTransformer model, int classes) {
+            this.device = device;
+            this.model = model;
+            this.classes = classes;
+        }
+
+        static Gpu open(Transformer model, LoraModel lora) {
+            CudaDevice d;
+            try {
+                d = CudaDevice.open();
+            } catch (CudaException e) {
+                throw BadInputException.at("device", "cuda: " + e.getMessage());
+            }
+            try {
+                return new Gpu(d, new GpuTransformer(d, model, lora), model.head().outFeatures());
+            } catch (IllegalArgumentException e) {
+                d.close();
+                throw BadInputException.at("device", "cuda: " + e.getMessage());
+            } catch (RuntimeException e) {
+                d.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public double lossAndBackward(PaddedBatch b, CrossEntropy.Reduction reduction, float divisor, long seed) {
+            return (float) run(b, reduction, 1f / divisor, true, seed).loss() / divisor;
+        }
+
+        private GpuTransformer.Result run(PaddedBatch b, CrossEntropy.Reduction reduction, float gradScale, boolean backward, long seed) {
+            return model.step(b.inputIds().toIntArray(), b.attentionMask().toIntArray(), b.labels().toIntArray(), b.rows(), b.length(),
+                    reduction, gradScale, backward, seed);
+        }
+
+        @Override
+        public Evaluated evaluate(PaddedBatch b) {
+            GpuTransformer.Result r = run(b, CrossEntropy.Reduction.MEAN, 0f, false, 0);
+            if (r.logits() == null) return new Evaluated(r.loss(), null);
+            int[] predicted = new int[b.rows()];
+            for (int i = 0; i < predicted.length; i++) {
+                int best = 0;
+                for (int c = 1; c < classes; c++) if (r.logits()[i * classes + c] > r.logits()[i * classes + best]) best = c;
+                predicted[i] = best;
+            }
+            return new Evaluated(r.loss(), predicted);
+        }
+
+        @Override
+        public void gradientsReady() {
+            model.gradientsToHost();
+        }
+
+        @Override
+        public void parametersChanged() {
+            model.parametersChanged();
+        }
+
+        @Override
+        public List<MemoryProbe> probes() {
+            return List.of(new MemoryProbe() {
+                @Override
+                public String device() {
+                    return "cuda:" + device.ordinal();
+                }
+
+                @Override
+                public Optional<DeviceMemory> sample() {
+                    var a = device.allocator();
+                    return Optional.of(new DeviceMemory(a.allocatedBytes(), a.reservedBytes(), a.peakAllocatedBytes()));
+                }
+            });
+        }
+
+        @Override
+        public void close() {
+            device.close();
+        }
+    }
+}
