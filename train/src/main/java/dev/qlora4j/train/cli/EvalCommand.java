@@ -1,5 +1,6 @@
 package dev.qlora4j.train.cli;
 
+import dev.qlora4j.train.compute.Compute;
 import dev.qlora4j.model.config.ModelConfig;
 import dev.qlora4j.model.config.Task;
 import dev.qlora4j.model.nn.Transformer;
@@ -54,7 +55,7 @@ final class EvalCommand implements Main.Command {
 
     @Override
     public Object run(Args args, PrintStream out) throws Exception {
-        ModelOptions.checkDevice(args);
+        String device = ModelOptions.device(args);
         Path dir = ModelOptions.modelDir(args), adapter = ModelOptions.adapterDir(args);
         int batchSize = RowData.batchSize(args);
         RowData rowData = RowData.load(args, dir, out, false);
@@ -64,8 +65,8 @@ final class EvalCommand implements Main.Command {
         if (config.task() == Task.CAUSAL_LM) {
             Collator collator = Collator.causal(PadIds.causal(rowData.specials(), config), 1);
             CausalLmEvaluator.Result r;
-            try (Transformer model = ModelOptions.load(dir, adapter)) {
-                r = CausalLmEvaluator.evaluate(model, examples, collator, batchSize, progress(out, examples.size()));
+            try (Transformer model = ModelOptions.load(dir, adapter); Compute compute = ModelOptions.compute(device, model)) {
+                r = CausalLmEvaluator.evaluate(compute, examples, collator, batchSize, progress(out, examples.size()));
             }
             if (r.tokens() == 0) throw new UserError("no row has two or more tokens: nothing to predict (" + rowData.file() + ")");
             out.printf("loss %.6f, perplexity %.4f over %,d predicted tokens%n", r.loss(), r.perplexity(), r.tokens());
@@ -75,8 +76,8 @@ final class EvalCommand implements Main.Command {
         } else {
             Collator collator = Collator.classification(PadIds.classifier(config), 1);
             ClassifierEvaluator.Result r;
-            try (Transformer model = ModelOptions.load(dir, adapter)) {
-                r = ClassifierEvaluator.evaluate(model, examples, collator, batchSize, progress(out, examples.size()));
+            try (Transformer model = ModelOptions.load(dir, adapter); Compute compute = ModelOptions.compute(device, model)) {
+                r = ClassifierEvaluator.evaluate(compute, examples, collator, batchSize, progress(out, examples.size()));
             }
             out.printf("loss %.6f, accuracy %.4f over %,d examples%n", r.loss(), r.accuracy(), r.examples());
             result.put("loss", r.loss());

@@ -1,5 +1,6 @@
 package dev.qlora4j.train.cli;
 
+import dev.qlora4j.train.compute.Compute;
 import dev.qlora4j.model.lora.LoraModel;
 import dev.qlora4j.model.nn.Transformer;
 import dev.qlora4j.tensor.Generator;
@@ -40,13 +41,20 @@ final class ModelOptions {
         }
     }
 
-    /** {@code --device cpu|cuda}: only the CPU exists so far. */
-    static void checkDevice(Args args) {
+    /** {@code --device cpu|cuda} (default cpu). */
+    static String device(Args args) {
         String device = args.get("device", "cpu");
-        switch (device) {
-            case "cpu" -> { }
-            case "cuda" -> throw new UserError("--device cuda is not supported yet: this build runs on the CPU only (--device)");
-            default -> throw new UserError("unknown device '" + device + "', expected cpu or cuda (--device)");
+        if (!device.equals("cpu") && !device.equals("cuda"))
+            throw new UserError("unknown device '" + device + "', expected cpu or cuda (--device)");
+        return device;
+    }
+
+    /** Where the model runs: the CPU, or the GPU (a clear error when there is none). */
+    static Compute compute(String device, Transformer model) {
+        try {
+            return Compute.of(device, model, null);
+        } catch (Compute.DeviceUnavailable e) {
+            throw new UserError("--device cuda: " + e.getMessage());
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.qlora4j.train.cli;
 
+import dev.qlora4j.train.compute.Compute;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qlora4j.model.config.Task;
@@ -48,7 +49,7 @@ final class PredictCommand implements Main.Command {
 
     @Override
     public Object run(Args args, PrintStream out) throws Exception {
-        ModelOptions.checkDevice(args);
+        String device = ModelOptions.device(args);
         Path dir = ModelOptions.modelDir(args), adapter = ModelOptions.adapterDir(args);
         Path target = Path.of(TokenizeCommand.required(args, "out"));
         String name = target.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -62,8 +63,8 @@ final class PredictCommand implements Main.Command {
                 : new ArrayList<>(data.config().classification().id2label().values());
         List<Example> examples = data.examples();
         double[][] p;
-        try (Transformer model = ModelOptions.load(dir, adapter)) {
-            p = ClassifierEvaluator.probabilities(model, examples, Collator.classification(PadIds.classifier(data.config()), 1),
+        try (Transformer model = ModelOptions.load(dir, adapter); Compute compute = ModelOptions.compute(device, model)) {
+            p = ClassifierEvaluator.probabilities(compute, examples, Collator.classification(PadIds.classifier(data.config()), 1),
                     batchSize, done -> out.printf("predicted %d/%d rows%n", done, examples.size()));
         }
         if (p.length > 0 && p[0].length != classes.size())

@@ -1,6 +1,7 @@
 package dev.qlora4j.train.eval;
 
 import dev.qlora4j.model.nn.Transformer;
+import dev.qlora4j.train.compute.Compute;
 import dev.qlora4j.tensor.CrossEntropy;
 import dev.qlora4j.tensor.Tensor;
 import dev.qlora4j.train.data.Collator;
@@ -32,19 +33,21 @@ public final class CausalLmEvaluator {
      * @param onBatch  told how many examples are done after each batch
      */
     public static Result evaluate(Transformer model, List<Example> examples, Collator collator, int batchSize, IntConsumer onBatch) {
+        return evaluate(new Compute.Cpu(model), examples, collator, batchSize, onBatch);
+    }
+
+    public static Result evaluate(Compute model, List<Example> examples, Collator collator, int batchSize, IntConsumer onBatch) {
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
         List<Example> useful = new ArrayList<>();
         for (Example e : examples) if (e.labelTokens() > 0) useful.add(e);
         double sum = 0;
         long tokens = 0;
-        try (var ignored = Tensor.noGrad()) {
-            for (int start = 0; start < useful.size(); start += batchSize) {
-                List<Example> part = useful.subList(start, Math.min(useful.size(), start + batchSize));
-                PaddedBatch batch = collator.collate(part);
-                sum += model.causalLmLoss(batch.inputIds(), batch.attentionMask(), batch.labels(), CrossEntropy.Reduction.SUM).item();
-                tokens += batch.labelTokens();
-                onBatch.accept(start + part.size());
-            }
+        for (int start = 0; start < useful.size(); start += batchSize) {
+            List<Example> part = useful.subList(start, Math.min(useful.size(), start + batchSize));
+            PaddedBatch batch = collator.collate(part);
+            sum += model.causalLossSum(batch);
+            tokens += batch.labelTokens();
+            onBatch.accept(start + part.size());
         }
         double loss = sum / tokens;
         return new Result(loss, Math.exp(loss), tokens);

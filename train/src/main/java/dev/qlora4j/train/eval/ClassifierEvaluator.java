@@ -1,6 +1,6 @@
 package dev.qlora4j.train.eval;
 
-import dev.qlora4j.model.nn.Transformer;
+import dev.qlora4j.train.compute.Compute;
 import dev.qlora4j.tensor.CrossEntropy;
 import dev.qlora4j.tensor.Tensor;
 import dev.qlora4j.train.data.Collator;
@@ -24,7 +24,7 @@ public final class ClassifierEvaluator {
     /**
      * @param collator pads with the model's pad_token_id: the head reads each row's last token that is not it
      */
-    public static Result evaluate(Transformer model, List<Example> examples, Collator collator, int batchSize, IntConsumer onBatch) {
+    public static Result evaluate(Compute model, List<Example> examples, Collator collator, int batchSize, IntConsumer onBatch) {
         double[] sum = {0};
         int[] correct = {0};
         forEachBatch(model, examples, collator, batchSize, onBatch, (batch, logits, start) -> {
@@ -40,7 +40,7 @@ public final class ClassifierEvaluator {
      * Class probabilities per example: the softmax of the head's logits (in double, after
      * subtracting the row's largest logit), rows in the examples' order. Labels are not read.
      */
-    public static double[][] probabilities(Transformer model, List<Example> examples, Collator collator, int batchSize,
+    public static double[][] probabilities(Compute model, List<Example> examples, Collator collator, int batchSize,
                                            IntConsumer onBatch) {
         double[][] out = new double[examples.size()][];
         forEachBatch(model, examples, collator, batchSize, onBatch, (batch, logits, start) -> {
@@ -57,16 +57,17 @@ public final class ClassifierEvaluator {
     }
 
     /** The head's logits batch by batch, without gradients; {@code onBatch} hears how many examples are done. */
-    private static void forEachBatch(Transformer model, List<Example> examples, Collator collator, int batchSize, IntConsumer onBatch,
+    private static void forEachBatch(Compute model, List<Example> examples, Collator collator, int batchSize, IntConsumer onBatch,
                                      BatchLogits body) {
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
-        try (var ignored = Tensor.noGrad()) {
-            for (int start = 0; start < examples.size(); start += batchSize) {
-                int end = Math.min(examples.size(), start + batchSize);
-                PaddedBatch batch = collator.collate(examples.subList(start, end));
-                body.accept(batch, model.classify(batch.inputIds(), batch.attentionMask()), start);
-                onBatch.accept(end);
+        for (int start = 0; start < examples.size(); start += batchSize) {
+            int end = Math.min(examples.size(), start + batchSize);
+            PaddedBatch batch = collator.collate(examples.subList(start, end));
+            Tensor logits = model.classifierLogits(batch);
+            try (var ignored = Tensor.noGrad()) {
+                body.accept(batch, logits, start);
             }
+            onBatch.accept(end);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.qlora4j.train.trainer;
 
 import dev.qlora4j.model.config.Task;
+import dev.qlora4j.train.compute.Compute;
 import dev.qlora4j.train.data.Collator;
 import dev.qlora4j.train.data.Example;
 import dev.qlora4j.train.data.PaddedBatch;

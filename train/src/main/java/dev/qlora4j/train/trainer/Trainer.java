@@ -4,6 +4,7 @@ import dev.qlora4j.model.config.Task;
 import dev.qlora4j.tensor.BadInputException;
 import dev.qlora4j.tensor.CrossEntropy;
 import dev.qlora4j.tensor.Tensor;
+import dev.qlora4j.train.compute.Compute;
 import dev.qlora4j.train.config.TrainingConfig;
 import dev.qlora4j.train.data.BatchPlan;
 import dev.qlora4j.train.data.Collator;
@@ -160,9 +161,13 @@ public final class Trainer {
             this.collator = s.data.collator();
             this.outputDir = state.outputDir;
             this.causal = s.data.task() == Task.CAUSAL_LM;
-            this.compute = Compute.of(cfg.device(), s.model, s.lora);
+            try {
+                this.compute = Compute.of(cfg.device(), s.model, s.lora);
+            } catch (Compute.DeviceUnavailable e) {
+                throw BadInputException.at("device", "cuda: " + e.getMessage());
+            }
             this.memory = new MemoryMonitor(compute.probes());
-            if (cfg.device().equals("cuda")) out.println("device: cuda");
+            if (cfg.device().equals("cuda")) out.println("device: " + compute.describe());
             List<TrainerCallback> cbs = new ArrayList<>();
             if (cfg.reportsTo("tensorboard"))
                 cbs.add(new TensorBoardCallback(new TensorBoardWriter(outputDir.resolve("runs")), memory));

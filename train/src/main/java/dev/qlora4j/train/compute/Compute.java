@@ -1,4 +1,4 @@
-package dev.qlora4j.train.trainer;
+package dev.qlora4j.train.compute;
 
 import dev.qlora4j.accel.CudaDevice;
 import dev.qlora4j.accel.CudaException;
@@ -6,7 +6,6 @@ import dev.qlora4j.accel.model.GpuTransformer;
 import dev.qlora4j.model.config.Task;
 import dev.qlora4j.model.lora.LoraModel;
 import dev.qlora4j.model.nn.Transformer;
-import dev.qlora4j.tensor.BadInputException;
 import dev.qlora4j.tensor.CrossEntropy;
 import dev.qlora4j.tensor.Tensor;
 import dev.qlora4j.train.data.PaddedBatch;
@@ -20,7 +19,7 @@ import java.util.Optional;
  * {@link GpuTransformer}. Either way the fp32 adapter weights, their gradients, the optimizer and
  * the checkpoints stay on the host, so everything after the backward is the same code.
  */
-sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compute.Gpu {
+public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compute.Gpu {
     /**
      * A micro-batch's loss with {@code reduction}, divided by {@code divisor} (the step's label
      * tokens or micro-batches); the gradient of that accumulates. {@code seed} picks the GPU's
@@ -30,6 +29,15 @@ sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compute.Gpu 
 
     /** Loss (with reduction MEAN) and, for a classifier, the predicted class of each row; no gradients. */
     Evaluated evaluate(PaddedBatch b);
+
+    /** A causal LM's summed next-token cross-entropy over the batch's labels; no gradients. */
+    double causalLossSum(PaddedBatch b);
+
+    /** A classifier's logits [B, labels]; no gradients. */
+    Tensor classifierLogits(PaddedBatch b);
+
+    /** "cpu", or the GPU's ordinal and name. */
+    String describe();
 
     /** The step's micro-batches are done: the host parameters' gradients are complete. */
     void gradientsReady();
@@ -45,6 +53,14 @@ sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compute.Gpu 
 
     record Evaluated(double loss, int[] predicted) {}
 
+    /** The GPU cannot be used (no driver, no device, a model it cannot run); the message says why, in one line. */
+    final class DeviceUnavailable extends RuntimeException {
+        DeviceUnavailable(String message) {
+            super(message);
+        }
+    }
+
+    /** "cpu" or "cuda" (the config's device, the CLI's --device); lora may be null (a model without an adapter being trained). */
     static Compute of(String device, Transformer model, LoraModel lora) {
         return device.equals("cuda") ? Gpu.open(model, lora) : new Cpu(model);
     }
@@ -53,7 +69,7 @@ sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compute.Gpu 
         private final Transformer model;
         private final boolean causal;
 
-        Cpu(Transformer model) {
+        public Cpu(Transformer model) {
             this.model = model;
             this.causal = model.config().task() == Task.CAUSAL_LM;
         }
@@ -77,6 +93,25 @@ sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compute.Gpu 
                 double loss = CrossEntropy.apply(logits, b.labels(), CrossEntropy.Reduction.MEAN).item();
                 return new Evaluated(loss, logits.argmax(1, false).toIntArray());
             }
+        }
+
+        @Override
+        public double causalLossSum(PaddedBatch b) {
+            try (var ignored = Tensor.noGrad()) {
+                return model.causalLmLoss(b.inputIds(), b.attentionMask(), b.labels(), CrossEntropy.Reduction.SUM).item();
+            }
+        }
+
+        @Override
+        public Tensor classifierLogits(PaddedBatch b) {
+            try (var ignored = Tensor.noGrad()) {
+                return model.classify(b.inputIds(), b.attentionMask());
+            }
+        }
+
+        @Override
+        public String describe() {
+            return "cpu";
         }
 
         @Override
@@ -110,13 +145,13 @@ sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compute.Gpu 
             try {
                 d = CudaDevice.open();
             } catch (CudaException e) {
-                throw BadInputException.at("device", "cuda: " + e.getMessage());
+                throw new DeviceUnavailable(e.getMessage());
             }
             try {
                 return new Gpu(d, new GpuTransformer(d, model, lora), model.head().outFeatures());
             } catch (IllegalArgumentException e) {
                 d.close();
-                throw BadInputException.at("device", "cuda: " + e.getMessage());
+                throw new DeviceUnavailable(e.getMessage());
             } catch (RuntimeException e) {
                 d.close();
                 throw e;
@@ -144,6 +179,21 @@ sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compute.Gpu 
                 predicted[i] = best;
             }
             return new Evaluated(r.loss(), predicted);
+        }
+
+        @Override
+        public double causalLossSum(PaddedBatch b) {
+            return run(b, CrossEntropy.Reduction.SUM, 0f, false, 0).loss();
+        }
+
+        @Override
+        public Tensor classifierLogits(PaddedBatch b) {
+            return Tensor.of(run(b, CrossEntropy.Reduction.MEAN, 0f, false, 0).logits(), b.rows(), classes);
+        }
+
+        @Override
+        public String describe() {
+            return "cuda:" + device.ordinal() + " (" + device.name() + ")";
         }
 
         @Override
