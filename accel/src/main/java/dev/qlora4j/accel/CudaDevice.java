@@ -124,15 +124,14 @@ public final class CudaDevice implements AutoCloseable {
     /** A buffer of {@code bytes} zero bytes. */
     public DeviceBuffer zeros(long bytes) {
         DeviceBuffer b = allocate(bytes);
-        driver.memset(b.address(), (byte) 0, bytes);
+        driver.memset(b.address(), (byte) 0, bytes, stream);
         return b;
     }
 
-    /** Sets the first {@code bytes} bytes of b to zero. */
+    /** Sets the first {@code bytes} bytes of b to zero, on the stream. */
     public void clear(DeviceBuffer b, long bytes) {
         owned();
-        driver.synchronize(stream);
-        driver.memset(b.at(0), (byte) 0, Math.min(bytes, b.bytes()));
+        driver.memset(b.at(0), (byte) 0, Math.min(bytes, b.bytes()), stream);
     }
 
     /** Waits for the stream's work, then copies host → device. */
@@ -187,10 +186,10 @@ public final class CudaDevice implements AutoCloseable {
         return out;
     }
 
+    /** Device → device on the stream (no host wait). */
     public void copy(DeviceBuffer src, DeviceBuffer dst, long bytes) {
         owned();
-        driver.synchronize(stream);
-        driver.copyOnDevice(dst.at(0), src.at(0), Math.min(bytes, Math.min(src.bytes(), dst.bytes())));
+        driver.copyOnDevice(dst.at(0), src.at(0), Math.min(bytes, Math.min(src.bytes(), dst.bytes())), stream);
     }
 
     /**

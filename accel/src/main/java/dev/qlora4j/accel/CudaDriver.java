@@ -43,8 +43,8 @@ public final class CudaDriver {
         memGetInfo = lib.bind("cuMemGetInfo_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         memcpyHtoD = lib.bind("cuMemcpyHtoD_v2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG), critical);
         memcpyDtoH = lib.bind("cuMemcpyDtoH_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), critical);
-        memcpyDtoD = lib.bind("cuMemcpyDtoD_v2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
-        memsetD8 = lib.bind("cuMemsetD8_v2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_BYTE, JAVA_LONG));
+        memcpyDtoD = lib.bind("cuMemcpyDtoDAsync_v2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
+        memsetD8 = lib.bind("cuMemsetD8Async", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_BYTE, JAVA_LONG, ADDRESS));
         moduleLoadData = lib.bind("cuModuleLoadData", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         moduleGetFunction = lib.bind("cuModuleGetFunction", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         launchKernel = lib.bind("cuLaunchKernel", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
@@ -174,12 +174,14 @@ public final class CudaDriver {
         check(call("cuMemcpyDtoH", () -> (int) memcpyDtoH.invokeExact(dst, src, bytes)), "cuMemcpyDtoH(" + bytes + " bytes)");
     }
 
-    public void copyOnDevice(long dst, long src, long bytes) {
-        check(call("cuMemcpyDtoD", () -> (int) memcpyDtoD.invokeExact(dst, src, bytes)), "cuMemcpyDtoD(" + bytes + " bytes)");
+    /** Device → device, queued on the stream (ordered with the kernels around it, no host wait). */
+    public void copyOnDevice(long dst, long src, long bytes, MemorySegment stream) {
+        check(call("cuMemcpyDtoDAsync", () -> (int) memcpyDtoD.invokeExact(dst, src, bytes, stream)), "cuMemcpyDtoDAsync(" + bytes + " bytes)");
     }
 
-    public void memset(long dst, byte value, long bytes) {
-        check(call("cuMemsetD8", () -> (int) memsetD8.invokeExact(dst, value, bytes)), "cuMemsetD8");
+    /** Fills bytes with a value, queued on the stream. */
+    public void memset(long dst, byte value, long bytes, MemorySegment stream) {
+        check(call("cuMemsetD8Async", () -> (int) memsetD8.invokeExact(dst, value, bytes, stream)), "cuMemsetD8Async");
     }
 
     public MemorySegment loadModule(MemorySegment image) {

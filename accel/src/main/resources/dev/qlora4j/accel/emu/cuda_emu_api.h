@@ -50,8 +50,9 @@ CUresult cuMemGetInfo_v2(size_t* freeBytes, size_t* total) {
 }
 CUresult cuMemcpyHtoD_v2(unsigned long long dst, const void* src, size_t n) { memcpy((void*) dst, src, n); return 0; }
 CUresult cuMemcpyDtoH_v2(void* dst, unsigned long long src, size_t n) { memcpy(dst, (const void*) src, n); return 0; }
-CUresult cuMemcpyDtoD_v2(unsigned long long dst, unsigned long long src, size_t n) { memmove((void*) dst, (const void*) src, n); return 0; }
-CUresult cuMemsetD8_v2(unsigned long long dst, unsigned char v, size_t n) { memset((void*) dst, v, n); return 0; }
+// the emulator runs everything when it is queued, so the stream order is kept trivially
+CUresult cuMemcpyDtoDAsync_v2(unsigned long long dst, unsigned long long src, size_t n, void*) { memmove((void*) dst, (const void*) src, n); return 0; }
+CUresult cuMemsetD8Async(unsigned long long dst, unsigned char v, size_t n, void*) { memset((void*) dst, v, n); return 0; }
 // the image is ignored: the kernels are compiled into this library
 CUresult cuModuleLoadData(void** m, const void*) { *m = (void*) 2; return 0; }
 CUresult cuModuleUnload(void*) { return 0; }
