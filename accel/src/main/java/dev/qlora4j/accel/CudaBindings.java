@@ -28,7 +28,8 @@ public final class CudaBindings {
         String override = System.getenv("QLORA4J_CUDA_DRIVER");
         String noDriver = "no NVIDIA driver on this machine (--device cuda needs one; use --device cpu)";
         Native.Library driver = override != null ? Native.openFile(noDriver, Path.of(override)) : Native.open(noDriver, "libcuda.so.1", "libcuda.so");
-        Native.Library cublas = Native.open("cuBLAS is missing (install the CUDA toolkit's libcublas)",
+        Native.Library cublas = Native.open("cuBLAS is missing (install the CUDA toolkit's libcublas, or point QLORA4J_CUDA_LIBS at it)",
+                Native.searchDirs(), java.util.List.of("libcublasLt.so.13", "libcublasLt.so.12"),
                 "libcublas.so.13", "libcublas.so.12", "libcublas.so");
         return new CudaBindings(driver, cublas, Nvrtc.system(), false);
     }

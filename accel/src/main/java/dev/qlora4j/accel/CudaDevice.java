@@ -242,6 +242,12 @@ public final class CudaDevice implements AutoCloseable {
                 a.address(), blasType(aType), transA ? m : k, strideA, beta, c.address(), blasType(cType), n, strideC, batch);
     }
 
+    /** The cuBLAS binding itself (tests of its argument handling). */
+    Cublas cublasForTest() {
+        owned();
+        return cublas;
+    }
+
     private static int blasType(DType t) {
         return switch (t) {
             case F32 -> Cublas.R_32F;

@@ -47,7 +47,7 @@ public final class Nvrtc implements KernelCompiler {
 
     /** libnvrtc of CUDA 13 (or 12), caching in QLORA4J_KERNEL_CACHE or ~/.cache/qlora4j/kernels. */
     public static Nvrtc system() {
-        Native.Library lib = Native.open("the CUDA runtime compiler is missing (install the CUDA toolkit's nvrtc)",
+        Native.Library lib = Native.open("the CUDA runtime compiler is missing (install the CUDA toolkit's nvrtc, or point QLORA4J_CUDA_LIBS at it)",
                 "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so");
         String dir = System.getenv("QLORA4J_KERNEL_CACHE");
         return new Nvrtc(lib, dir != null ? Path.of(dir) : Path.of(System.getProperty("user.home"), ".cache", "qlora4j", "kernels"));

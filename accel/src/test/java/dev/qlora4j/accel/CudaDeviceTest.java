@@ -96,6 +96,17 @@ class CudaDeviceTest {
     }
 
     @Test
+    void gemmArgumentsCuBlasWouldRefuseAreRefusedByTheEmulatorToo() {
+        try (CudaDevice d = TestDevices.open(TestDevices.EMULATOR)) {
+            DeviceBuffer x = d.allocate(4096);
+            // a leading dimension smaller than the stored matrix's rows: CUBLAS_STATUS_INVALID_VALUE, named
+            assertThatThrownBy(() -> d.cublasForTest().gemm(false, false, 4, 4, 4, 1f, x.address(), Cublas.R_32F, 2, 0, x.address(),
+                    Cublas.R_32F, 4, 0, 0f, x.address(), Cublas.R_32F, 4, 0, 1))
+                    .isInstanceOf(CudaException.class).hasMessageContaining("CUBLAS_STATUS_INVALID_VALUE");
+        }
+    }
+
+    @Test
     void theAllocatorReusesBucketsAndGivesBackTheCacheWhenTheDeviceIsFull() {
         try (CudaDevice d = TestDevices.open(TestDevices.EMULATOR)) {
             CachingAllocator a = d.allocator();

@@ -90,6 +90,9 @@ int cublasGemmStridedBatchedEx(void*, int ta, int tb, int m, int n, int k, const
                                long long sa, const void* B, int bt, int ldb, long long sb, const void* beta, void* C, int ct,
                                int ldc, long long sc, int batch, int compute, int) {
     if ((at != 0 && at != 14) || (bt != 0 && bt != 14) || (ct != 0 && ct != 14) || compute != 68) return 15;   // CUBLAS_STATUS_NOT_SUPPORTED
+    // cuBLAS's argument checks: each leading dimension covers its stored matrix's rows
+    if (m < 0 || n < 0 || k < 0 || batch < 0 || lda < std::max(1, ta ? k : m) || ldb < std::max(1, tb ? n : k) || ldc < std::max(1, m))
+        return 7;   // CUBLAS_STATUS_INVALID_VALUE
     float al = *(const float*) alpha, be = *(const float*) beta;
     for (int q = 0; q < batch; q++)
         for (int j = 0; j < n; j++)
