@@ -171,7 +171,9 @@ public final class Trainer {
             List<TrainerCallback> cbs = new ArrayList<>();
             if (cfg.reportsTo("tensorboard"))
                 cbs.add(new TensorBoardCallback(new TensorBoardWriter(outputDir.resolve("runs")), memory));
-            cbs.add(new LossPlotCallback(outputDir.resolve("loss.png")));
+            // a jlinked runtime without java.desktop (the GPU machine's) cannot draw: say so once instead of failing the run
+            if (ModuleLayer.boot().findModule("java.desktop").isPresent()) cbs.add(new LossPlotCallback(outputDir.resolve("loss.png")));
+            else out.println("loss.png not drawn: this Java runtime has no java.desktop module");
             MonitorSettings monitor = cfg.monitor() == null ? MonitorSettings.DEFAULTS
                     : MonitorSettings.fromMap(RunState.JSON.convertValue(cfg.monitor(), Map.class), "monitor");
             if (monitor.enabled() && cfg.evaluates())
