@@ -28,7 +28,17 @@ public final class GpuAttention {
     /** What the backward needs: Q, K, V with heads split (K, V repeated), the scores, P and log-sum-exp. */
     public record Saved(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer scores, DeviceBuffer probs, DeviceBuffer lse) {
         public void free(CudaDevice d) {
-            for (DeviceBuffer b : new DeviceBuffer[]{q, k, v, scores, probs, lse}) d.free(b);
+            for (DeviceBuffer b : new DeviceBuffer[]{q, k, v, scores, probs, lse}) if (b != null) d.free(b);
+        }
+
+        /**
+         * Without the [B·H, T, T] scores and probabilities (the bulk of it, for a forward whose
+         * activations are kept until the backward): the backward recomputes them from Q and K.
+         */
+        public Saved withoutScores(CudaDevice d) {
+            d.free(scores);
+            d.free(probs);
+            return new Saved(q, k, v, null, null, lse);
         }
     }
 
@@ -40,11 +50,9 @@ public final class GpuAttention {
                                 DeviceBuffer out) {
         int t = s.tokens(), dim = s.headDim(), bh = s.batch() * s.heads();
         DeviceBuffer qh = split(d, s, q, s.heads()), kh = split(d, s, k, s.kvHeads()), vh = split(d, s, v, s.kvHeads());
-        DeviceBuffer scores = d.allocate(4L * bh * t * t), probs = d.allocate(2L * bh * t * t), lse = d.allocate(4L * s.rows());
-        d.batchedMatmul(false, true, t, t, dim, s.scale(), qh, DType.BF16, (long) t * dim, kh, DType.BF16, (long) t * dim,
-                0f, scores, DType.F32, (long) t * t, bh);
-        d.launch("attn_softmax_fwd", s.rows(), GpuKernels.rowBlock(t), scores, probs, lse, pad(keyPadding), t, t, s.heads(),
-                s.causal(), s.window(), s.softcap());
+        DeviceBuffer lse = d.allocate(4L * s.rows());
+        DeviceBuffer[] sp = scoresAndProbs(d, s, qh, kh, lse, keyPadding);
+        DeviceBuffer scores = sp[0], probs = sp[1];
         DeviceBuffer oh = d.allocate(2L * s.headElements());
         d.batchedMatmul(false, false, t, dim, t, 1f, probs, DType.BF16, (long) t * t, vh, DType.BF16, (long) t * dim,
                 0f, oh, DType.BF16, (long) t * dim, bh);
@@ -53,11 +61,34 @@ public final class GpuAttention {
         return new Saved(qh, kh, vh, scores, probs, lse);
     }
 
+    // S = scale·Q·Kᵀ (fp32) and P = softmax (bf16), lse written
+    private static DeviceBuffer[] scoresAndProbs(CudaDevice d, Shape s, DeviceBuffer qh, DeviceBuffer kh, DeviceBuffer lse,
+                                                 DeviceBuffer keyPadding) {
+        int t = s.tokens(), dim = s.headDim(), bh = s.batch() * s.heads();
+        DeviceBuffer scores = d.allocate(4L * bh * t * t), probs = d.allocate(2L * bh * t * t);
+        d.batchedMatmul(false, true, t, t, dim, s.scale(), qh, DType.BF16, (long) t * dim, kh, DType.BF16, (long) t * dim,
+                0f, scores, DType.F32, (long) t * t, bh);
+        d.launch("attn_softmax_fwd", s.rows(), GpuKernels.rowBlock(t), scores, probs, lse, pad(keyPadding), t, t, s.heads(),
+                s.causal(), s.window(), s.softcap());
+        return new DeviceBuffer[]{scores, probs};
+    }
+
     /** dOut [B, T, Hq·D] → dq [B, T, Hq·D], dk, dv [B, T, Hkv·D] (bf16; grouped heads summed). */
     public static void backward(CudaDevice d, Shape s, Saved saved, DeviceBuffer dOut, DeviceBuffer keyPadding, DeviceBuffer dq,
                                 DeviceBuffer dk, DeviceBuffer dv) {
         int t = s.tokens(), dim = s.headDim(), bh = s.batch() * s.heads();
         long td = (long) t * dim, tt = (long) t * t;
+        if (saved.scores() == null) {
+            DeviceBuffer[] sp = scoresAndProbs(d, s, saved.q(), saved.k(), saved.lse(), keyPadding);
+            saved = new Saved(saved.q(), saved.k(), saved.v(), sp[0], sp[1], saved.lse());
+            try {
+                backward(d, s, saved, dOut, keyPadding, dq, dk, dv);
+            } finally {
+                d.free(sp[0]);
+                d.free(sp[1]);
+            }
+            return;
+        }
         DeviceBuffer doh = split(d, s, dOut, s.heads());
         DeviceBuffer grad = d.allocate(2L * s.headElements());
         // dV = Pᵀ·dO

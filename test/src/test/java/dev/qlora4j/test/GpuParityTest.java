@@ -13,6 +13,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -29,6 +31,39 @@ import static org.assertj.core.api.Assertions.assertThat;
 class GpuParityTest {
     static Stream<Arguments> cases() {
         return LoraParityTest.fixtures().stream().flatMap(f -> GpuDevices.KINDS.stream().map(k -> Arguments.of(f, k)));
+    }
+
+    /**
+     * Keeping every layer's activations (no gradient checkpointing) and recomputing them give the
+     * same loss and gradients bit for bit: the same kernels on the same inputs.
+     */
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("cases")
+    void checkpointingChangesNothingButMemory(Fixture f, String kind) {
+        try (CudaDevice d = GpuDevices.open(kind); Transformer model = Transformer.load(f.model())) {
+            LoraModel lora = LoraModel.load(model, f.dir().resolve("adapter_init"), null);
+            GpuTransformer gpu = new GpuTransformer(d, model, lora);
+            Tensor ids = f.ints("input_ids"), mask = f.ints("attention_mask");
+            int b = ids.size(0), t = ids.size(1);
+            int[] labels = model.config().task() == Task.SEQUENCE_CLASSIFICATION ? f.intList(f.reference().get("labels"))
+                    : f.ints("labels").toIntArray();
+            double[] loss = new double[2];
+            List<float[][]> grads = new ArrayList<>();
+            for (int pass = 0; pass < 2; pass++) {
+                model.setGradientCheckpointing(pass == 1);
+                loss[pass] = gpu.step(ids.toIntArray(), mask.toIntArray(), labels, b, t, CrossEntropy.Reduction.MEAN, 1f, true, 7).loss();
+                gpu.gradientsToHost();
+                List<Tensor> params = lora.trainableParameters();
+                float[][] g = new float[params.size()][];
+                for (int i = 0; i < g.length; i++) {
+                    g[i] = params.get(i).grad().toFloatArray();
+                    params.get(i).zeroGrad();
+                }
+                grads.add(g);
+            }
+            assertThat(loss[1]).isEqualTo(loss[0]);
+            for (int i = 0; i < grads.get(0).length; i++) assertThat(grads.get(1)[i]).as("gradient %d", i).isEqualTo(grads.get(0)[i]);
+        }
     }
 
     @ParameterizedTest(name = "{0} on {1}")

@@ -62,7 +62,7 @@ final class GpuLayer {
     }
 
     /** The activations of one forward, for its backward. */
-    private static final class Acts {
+    static final class Acts {
         final List<DeviceBuffer> owned = new ArrayList<>();
         DeviceBuffer h, x1, rstd1, q, k, v, o, aPre, rstdPa, h1, x2, rstd2, gate, up, m, fPre, rstdPf;
         final Map<String, DeviceBuffer> xa = new LinkedHashMap<>();
@@ -112,6 +112,17 @@ final class GpuLayer {
     DeviceBuffer forward(CudaDevice d, DeviceBuffer h, Step s) {
         Acts a = run(d, h, s, false);
         return a.h;
+    }
+
+    /**
+     * The forward that keeps its activations for {@link #backward(CudaDevice, Acts, DeviceBuffer,
+     * DeviceBuffer, Step)} (no gradient checkpointing); the output is {@code acts.h}, the caller's
+     * to free. The attention's scores are dropped and recomputed in the backward.
+     */
+    Acts forwardKeeping(CudaDevice d, DeviceBuffer h, Step s) {
+        Acts a = run(d, h, s, true);
+        a.attention = a.attention.withoutScores(d);
+        return a;
     }
 
     private Acts run(CudaDevice d, DeviceBuffer h, Step s, boolean keep) {
@@ -179,6 +190,11 @@ final class GpuLayer {
     void backward(CudaDevice d, DeviceBuffer h, DeviceBuffer dh, Step s) {
         Acts a = run(d, h, s, true);
         d.free(a.h);
+        backward(d, a, h, dh, s);
+    }
+
+    /** The backward from kept activations {@code a} of the forward whose input was h (frees a, not a.h). */
+    void backward(CudaDevice d, Acts a, DeviceBuffer h, DeviceBuffer dh, Step s) {
         int rows = s.rows(), c = config.hiddenSize(), hd = config.headDim();
         int hq = config.attention().numHeads(), hkv = config.attention().numKeyValueHeads();
         long rc = (long) rows * c, ff = (long) rows * config.intermediateSize();

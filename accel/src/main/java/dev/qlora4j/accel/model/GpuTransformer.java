@@ -95,9 +95,20 @@ public final class GpuTransformer implements AutoCloseable {
         DeviceBuffer h = d.allocate(2L * rows * c);
         float embedScale = cfg.scalesEmbeddings() ? (float) Math.sqrt(cfg.hiddenSize()) : 1f;
         d.launch("gather_rows_bf16", d.gridFor((long) rows * c, 256), 256, embed, dIds, h, c, embedScale, (long) rows * c);
+        // with gradient checkpointing only each layer's input is kept and the backward recomputes the
+        // layer; without, every layer's activations are kept (more memory, a third less compute)
+        boolean keep = backward && !model.gradientCheckpointing();
         List<DeviceBuffer> inputs = new ArrayList<>();
+        List<GpuLayer.Acts> kept = new ArrayList<>();
         for (GpuLayer layer : layers) {
-            DeviceBuffer next = layer.forward(d, h, s);
+            DeviceBuffer next;
+            if (keep) {
+                GpuLayer.Acts a = layer.forwardKeeping(d, h, s);
+                kept.add(a);
+                next = a.h;
+            } else {
+                next = layer.forward(d, h, s);
+            }
             if (backward) inputs.add(h);
             else d.free(h);
             h = next;
@@ -113,7 +124,8 @@ public final class GpuTransformer implements AutoCloseable {
             GpuKernels.rmsNormBackward(d, DType.BF16, h, finalNorm, rstd, dhf, dh, rows, c, cfg.normAddsOne());
             d.free(dhf);
             for (int l = layers.size() - 1; l >= 0; l--) {
-                layers.get(l).backward(d, inputs.get(l), dh, s);
+                if (keep) layers.get(l).backward(d, kept.get(l), inputs.get(l), dh, s);
+                else layers.get(l).backward(d, inputs.get(l), dh, s);
                 d.free(inputs.get(l));
             }
             d.free(dh);

@@ -187,6 +187,10 @@ public final class Transformer implements AutoCloseable {
         return rope(positions);
     }
 
+    public boolean gradientCheckpointing() {
+        return gradientCheckpointing;
+    }
+
     /** Recompute each decoder layer in backward instead of keeping its activations. */
     public void setGradientCheckpointing(boolean on) {
         gradientCheckpointing = on;
