@@ -7,4 +7,11 @@ public record DeviceBuffer(long address, long bytes) {
         if (offset < 0 || offset > bytes) throw new IndexOutOfBoundsException(offset + " in a buffer of " + bytes + " bytes");
         return address + offset;
     }
+
+    /** {@code bytes} bytes from {@code offset}: a view, not separately allocated or freed. */
+    public DeviceBuffer slice(long offset, long bytes) {
+        if (offset < 0 || bytes < 0 || offset + bytes > this.bytes)
+            throw new IndexOutOfBoundsException(bytes + " bytes at " + offset + " in a buffer of " + this.bytes);
+        return new DeviceBuffer(address + offset, bytes);
+    }
 }

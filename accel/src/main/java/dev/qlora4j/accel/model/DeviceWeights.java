@@ -2,7 +2,6 @@ package dev.qlora4j.accel.model;
 
 import dev.qlora4j.accel.CudaDevice;
 import dev.qlora4j.accel.DeviceBuffer;
-import dev.qlora4j.accel.GpuKernels;
 import dev.qlora4j.tensor.DType;
 import dev.qlora4j.tensor.Tensor;
 
@@ -28,16 +27,5 @@ final class DeviceWeights {
         try (var ignored = Tensor.noGrad()) {
             return d.upload(t.contiguous().toFloatArray());
         }
-    }
-
-    /** fp32 host values (a master weight) into an existing bf16 device copy, through a staging buffer. */
-    static void refreshBf16(CudaDevice d, Tensor master, DeviceBuffer copy) {
-        float[] v;
-        try (var ignored = Tensor.noGrad()) {
-            v = master.contiguous().toFloatArray();
-        }
-        DeviceBuffer staging = d.upload(v);
-        GpuKernels.cast(d, staging, DType.F32, copy, DType.BF16, v.length);
-        d.free(staging);
     }
 }

@@ -24,8 +24,7 @@ final class GpuLinear {
     private final GpuKernels.Nf4Device nf4;
     final LoraLinear lora;
     private final int rank;
-    private DeviceBuffer a16, b16;
-    DeviceBuffer gradA, gradB;
+    private DeviceBuffer a16, b16, gradA, gradB;
 
     GpuLinear(CudaDevice d, Linear module) {
         this.in = module.inFeatures();
@@ -35,10 +34,6 @@ final class GpuLinear {
             lora = l;
             base = l.base();
             rank = l.rank();
-            a16 = DeviceWeights.bf16(d, l.loraA());
-            b16 = DeviceWeights.bf16(d, l.loraB());
-            gradA = d.zeros(4L * rank * in);
-            gradB = d.zeros(4L * out * rank);
         } else {
             lora = null;
             rank = 0;
@@ -133,20 +128,13 @@ final class GpuLinear {
         d.free(xa);
     }
 
-    /** The fp32 masters changed (an optimizer step, a loaded checkpoint): refresh the bf16 copies. */
-    void refresh(CudaDevice d) {
+    /** Takes the adapter's bf16 copies and gradient accumulators from the model's store. */
+    void place(AdapterStore store) {
         if (lora == null) return;
-        DeviceWeights.refreshBf16(d, lora.loraA(), a16);
-        DeviceWeights.refreshBf16(d, lora.loraB(), b16);
-    }
-
-    /** The accumulated gradients into the host tensors' .grad (added to what is there), then zeroed here. */
-    void gradientsToHost(CudaDevice d) {
-        if (lora == null) return;
-        addGrad(lora.loraA(), d.downloadFloats(gradA, rank * in));
-        addGrad(lora.loraB(), d.downloadFloats(gradB, out * rank));
-        d.clear(gradA, 4L * rank * in);
-        d.clear(gradB, 4L * out * rank);
+        a16 = store.copy(lora.loraA());
+        b16 = store.copy(lora.loraB());
+        gradA = store.grad(lora.loraA());
+        gradB = store.grad(lora.loraB());
     }
 
     static void addGrad(Tensor p, float[] g) {

@@ -33,6 +33,7 @@ public final class GpuTransformer implements AutoCloseable {
     private final Transformer model;
     private final boolean causal;
     private final DeviceBuffer embed, finalNorm, head, scratch;
+    private final AdapterStore adapters;
     private final Tensor headMaster;   // the classifier head when it is trained (fp32 on the device)
     private DeviceBuffer headGrad;
     private final List<GpuLayer> layers = new ArrayList<>();
@@ -53,6 +54,15 @@ public final class GpuTransformer implements AutoCloseable {
             for (GpuLinear p : g.linears()) maxWeight = Math.max(maxWeight, p.weightElements());
         }
         this.scratch = d.allocate(2L * Math.max(1, maxWeight));
+        List<Tensor> adapterTensors = new ArrayList<>();
+        for (GpuLayer l : layers)
+            for (GpuLinear p : l.linears())
+                if (p.lora != null) {
+                    adapterTensors.add(p.lora.loraA());
+                    adapterTensors.add(p.lora.loraB());
+                }
+        this.adapters = new AdapterStore(d, adapterTensors);
+        for (GpuLayer l : layers) for (GpuLinear p : l.linears()) p.place(adapters);
         if (!(model.head() instanceof DenseLinear headLinear))
             throw new IllegalArgumentException("the GPU backend needs a dense (not quantized) head: " + model.head().getClass().getSimpleName());
         boolean headTrained = lora != null && lora.trainableParameters().contains(headLinear.weight());
@@ -157,11 +167,11 @@ public final class GpuTransformer implements AutoCloseable {
         DeviceBuffer logits = d.allocate(2L * chunk * vocab);
         for (int r0 = 0; r0 < rows; r0 += chunk) {
             int n = Math.min(chunk, rows - r0);
-            DeviceBuffer x = view(hf, 2L * r0 * c), tg = view(dTargets, 4L * r0), ls = view(loss, 4L * r0);
+            DeviceBuffer x = hf.slice(2L * r0 * c, 2L * n * c), tg = dTargets.slice(4L * r0, 4L * n), ls = loss.slice(4L * r0, 4L * n);
             d.matmul(false, true, n, vocab, c, 1f, x, DType.BF16, head, DType.BF16, 0f, logits, DType.BF16);
             GpuKernels.crossEntropy(d, DType.BF16, logits, tg, ls, n, vocab, cap == null ? 0f : cap.floatValue(), rowScale);
             if (dhf != null)
-                d.matmul(false, false, n, c, vocab, 1f, logits, DType.BF16, head, DType.BF16, 0f, view(dhf, 2L * r0 * c), DType.BF16);
+                d.matmul(false, false, n, c, vocab, 1f, logits, DType.BF16, head, DType.BF16, 0f, dhf.slice(2L * r0 * c, 2L * n * c), DType.BF16);
         }
         d.free(logits);
         double sum = 0;
@@ -207,7 +217,7 @@ public final class GpuTransformer implements AutoCloseable {
 
     /** The gradients accumulated since the last call, added to the host parameters' .grad; the device's are zeroed. */
     public void gradientsToHost() {
-        for (GpuLayer l : layers) for (GpuLinear p : l.linears()) p.gradientsToHost(d);
+        adapters.gradientsToHost(d);
         if (headGrad != null) {
             GpuLinear.addGrad(headMaster, d.downloadFloats(headGrad, (int) headMaster.numel()));
             d.clear(headGrad, 4L * headMaster.numel());
@@ -216,7 +226,7 @@ public final class GpuTransformer implements AutoCloseable {
 
     /** The host's fp32 parameters changed (optimizer step, resume): copy them to the device. */
     public void parametersChanged() {
-        for (GpuLayer l : layers) for (GpuLinear p : l.linears()) p.refresh(d);
+        adapters.refresh(d);
         if (headMaster != null) {
             DeviceBuffer fresh = DeviceWeights.f32(d, headMaster);
             d.copy(fresh, head, 4L * headMaster.numel());
@@ -235,11 +245,6 @@ public final class GpuTransformer implements AutoCloseable {
             cos = d.upload(t.cos());
             sin = d.upload(t.sin());
         }
-    }
-
-    /** A view into a buffer from {@code offset} bytes (not separately freed). */
-    private static DeviceBuffer view(DeviceBuffer b, long offset) {
-        return new DeviceBuffer(b.at(offset), b.bytes() - offset);
     }
 
     private static DeviceBuffer keep(List<DeviceBuffer> list, DeviceBuffer b) {
