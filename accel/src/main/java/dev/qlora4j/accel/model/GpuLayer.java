@@ -130,7 +130,6 @@ final class GpuLayer {
         Acts saving = keep ? a : null;
         int rows = s.rows(), c = config.hiddenSize(), hd = config.headDim();
         int hq = config.attention().numHeads(), hkv = config.attention().numKeyValueHeads();
-        List<DeviceBuffer> temp = new ArrayList<>();
         a.rstd1 = a.keep(d.allocate(4L * rows));
         a.x1 = norm(d, h, norm1, a.rstd1, rows);
         a.q = linear(d, saving, "self_attn.q_proj", a.x1, s);
@@ -143,16 +142,10 @@ final class GpuLayer {
         d.free(a.q);    // the attention keeps its own head-major copies
         d.free(a.k);
         d.free(a.v);
-        DeviceBuffer attn = linear(d, saving, "self_attn.o_proj", a.o, s);
-        if (normPostAttention != null) {
-            a.aPre = attn;
-            a.rstdPa = a.keep(d.allocate(4L * rows));
-            attn = norm(d, a.aPre, normPostAttention, a.rstdPa, rows);
-            temp.add(attn);
-        }
-        a.h1 = d.allocate(2L * rows * c);
-        d.copy(h, a.h1, 2L * rows * c);
-        add(d, a.h1, attn, (long) rows * c);
+        DeviceBuffer[] pre = new DeviceBuffer[2];
+        a.h1 = residual(d, a, h, linear(d, saving, "self_attn.o_proj", a.o, s), normPostAttention, pre, rows);
+        a.aPre = pre[0];
+        a.rstdPa = pre[1];
         a.rstd2 = a.keep(d.allocate(4L * rows));
         a.x2 = norm(d, a.h1, norm2, a.rstd2, rows);
         a.gate = linear(d, saving, "mlp.gate_proj", a.x2, s);
@@ -160,19 +153,9 @@ final class GpuLayer {
         long ff = (long) rows * config.intermediateSize();
         a.m = d.allocate(2L * ff);
         GpuKernels.gatedForward(d, gate(), DType.BF16, a.gate, a.up, a.m, ff);
-        DeviceBuffer f = linear(d, saving, "mlp.down_proj", a.m, s);
-        if (normPostFeedforward != null) {
-            a.fPre = f;
-            a.rstdPf = a.keep(d.allocate(4L * rows));
-            f = norm(d, a.fPre, normPostFeedforward, a.rstdPf, rows);
-            temp.add(f);
-        }
-        a.h = d.allocate(2L * rows * c);
-        d.copy(a.h1, a.h, 2L * rows * c);
-        add(d, a.h, f, (long) rows * c);
-        if (normPostFeedforward == null) temp.add(f);
-        if (normPostAttention == null) temp.add(attn);
-        for (DeviceBuffer b : temp) d.free(b);
+        a.h = residual(d, a, a.h1, linear(d, saving, "mlp.down_proj", a.m, s), normPostFeedforward, pre, rows);
+        a.fPre = pre[0];
+        a.rstdPf = pre[1];
         for (DeviceBuffer b : new DeviceBuffer[]{a.x1, a.o, a.aPre, a.h1, a.x2, a.gate, a.up, a.m, a.fPre})
             if (b != null) a.owned.add(b);
         if (!keep) {
@@ -181,6 +164,27 @@ final class GpuLayer {
             a.h = out;
         }
         return a;
+    }
+
+    /**
+     * h + branch (Gemma-2: h + norm(branch)) in a new buffer. The branch is freed, or with a norm
+     * kept as pre[0] with the norm's rstd as pre[1] (both then owned by a) for the backward.
+     */
+    private DeviceBuffer residual(CudaDevice d, Acts a, DeviceBuffer h, DeviceBuffer branch, DeviceBuffer postNorm,
+                                  DeviceBuffer[] pre, int rows) {
+        long n = (long) rows * config.hiddenSize();
+        DeviceBuffer added = branch;
+        pre[0] = pre[1] = null;
+        if (postNorm != null) {
+            pre[0] = branch;
+            pre[1] = a.keep(d.allocate(4L * rows));
+            added = norm(d, branch, postNorm, pre[1], rows);
+        }
+        DeviceBuffer out = d.allocate(2 * n);
+        d.copy(h, out, 2 * n);
+        add(d, out, added, n);
+        d.free(added);
+        return out;
     }
 
     /**
