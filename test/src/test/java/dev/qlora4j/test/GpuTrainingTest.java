@@ -56,13 +56,20 @@ class GpuTrainingTest {
     }
 
     private static JsonNode train(ObjectNode cfg) throws IOException {
-        new Trainer(TrainingConfigParser.parse(cfg, "test"), QUIET, List.of()).train();
+        return train(cfg, QUIET);
+    }
+
+    private static JsonNode train(ObjectNode cfg, PrintStream out) throws IOException {
+        new Trainer(TrainingConfigParser.parse(cfg, "test"), out, List.of()).train();
         return JSON.readTree(Path.of(cfg.get("output_dir").asText()).resolve("trainer_state.json").toFile()).get("log_history");
     }
 
     @Test
     void qloraFollowsTheCpuRun(@TempDir Path tmp) throws IOException {
-        JsonNode cpu = train(qlora(tmp.resolve("cpu"), "cpu", 0)), gpu = train(qlora(tmp.resolve("gpu"), "cuda", 0));
+        var log = new java.io.ByteArrayOutputStream();
+        JsonNode cpu = train(qlora(tmp.resolve("cpu"), "cpu", 0)), gpu = train(qlora(tmp.resolve("gpu"), "cuda", 0), new PrintStream(log, true));
+        // the run names its device, and the memory lines carry the device's allocator figures
+        assertThat(log.toString()).contains("device: cuda:0 (CPU emulator)").containsPattern("cuda:0 allocated [0-9.]+ [KMG]?i?B, reserved");
         assertThat(gpu).hasSameSizeAs(cpu);
         for (int i = 0; i < cpu.size(); i++) {
             assertThat(gpu.get(i).get("loss").asDouble()).as("step %d loss", i + 1)
