@@ -6,8 +6,7 @@ import dev.qlora4j.tensor.quant.Nf4;
 import dev.qlora4j.tensor.quant.Nf4Weight;
 
 /**
- * The host side of each kernel: grid and block sizes, the argument order, the scalars computed
- * on the host (AdamW's bias corrections). Storage is F32 or BF16 ({@code _f32} / {@code _bf16}
+ * The host side of each kernel: grid and block sizes and the argument order. Storage is F32 or BF16 ({@code _f32} / {@code _bf16}
  * kernels); arithmetic inside is fp32.
  */
 public final class GpuKernels {
@@ -35,11 +34,6 @@ public final class GpuKernels {
         String k = from == DType.F32 && to == DType.BF16 ? "cast_f32_bf16" : from == DType.BF16 && to == DType.F32 ? "cast_bf16_f32" : null;
         if (k == null) throw new IllegalArgumentException("cast " + from + " → " + to);
         d.launch(k, d.gridFor(n, BLOCK), BLOCK, src, dst, n);
-    }
-
-    // acc [n] F32 += scale·g [n] BF16
-    public static void accumulate(CudaDevice d, DeviceBuffer g, DeviceBuffer acc, float scale, long n) {
-        d.launch("accumulate_bf16_f32", d.gridFor(n, BLOCK), BLOCK, g, acc, scale, n);
     }
 
     // gate, up [n] → act(gate)·up [n]
@@ -83,14 +77,6 @@ public final class GpuKernels {
     public static void crossEntropy(CudaDevice d, DType t, DeviceBuffer logits, DeviceBuffer targets, DeviceBuffer loss, int rows,
                                     int vocab, float softcap, float scale) {
         d.launch("cross_entropy" + suffix(t), rows, BLOCK, logits, targets, loss, vocab, softcap, scale);
-    }
-
-    /** One AdamW step (step counts from 1) on fp32 p, with fp32 g, m, v, as the CPU AdamW computes it. */
-    public static void adamw(CudaDevice d, DeviceBuffer p, DeviceBuffer g, DeviceBuffer m, DeviceBuffer v, long n, float lr,
-                             float beta1, float beta2, float eps, float weightDecay, int step) {
-        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
-        float stepSize = (float) (lr / bc1), bc2Sqrt = (float) Math.sqrt(bc2), decay = 1 - lr * weightDecay;
-        d.launch("adamw_step", d.gridFor(n, BLOCK), BLOCK, p, g, m, v, n, beta1, beta2, eps, decay, stepSize, bc2Sqrt);
     }
 
     /** An {@link Nf4Weight} in device memory: packed codes, the NF4 table, and its scales as stored. */

@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 public final class KernelSources {
     private KernelSources() {}
 
-    public static final List<String> FILES = List.of("elementwise.cu", "rmsnorm.cu", "rope.cu", "cross_entropy.cu", "adamw.cu", "nf4.cu", "attention.cu");
+    public static final List<String> FILES = List.of("elementwise.cu", "rmsnorm.cu", "rope.cu", "cross_entropy.cu", "nf4.cu", "attention.cu");
     private static final Pattern KERNEL = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(");
 
     /** prelude + every file: the text NVRTC compiles. */

@@ -146,6 +146,37 @@ class KernelsTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("dev.qlora4j.accel.TestDevices#kinds")
+    void dropoutKeepsOneMinusPScaledAndTheSameSeedGivesTheSameMask(String kind) {
+        int n = 100_000;
+        float p = 0.25f;
+        short[] ones = CudaDeviceTest.bf16(filled(n, 1f));
+        try (CudaDevice d = TestDevices.open(kind)) {
+            DeviceBuffer x = d.upload(ones), y1 = d.allocate(2L * n), y2 = d.allocate(2L * n), y3 = d.allocate(2L * n);
+            d.launch("dropout_bf16", d.gridFor(n, 256), 256, x, y1, p, 42L, (long) n);
+            d.launch("dropout_bf16", d.gridFor(n, 256), 256, x, y2, p, 42L, (long) n);
+            d.launch("dropout_bf16", d.gridFor(n, 256), 256, x, y3, p, 43L, (long) n);
+            float[] a = KernelsTest.down(d, y1, DType.BF16, n), b = KernelsTest.down(d, y2, DType.BF16, n), c = KernelsTest.down(d, y3, DType.BF16, n);
+            assertThat(b).isEqualTo(a);
+            int kept = 0, differ = 0;
+            for (int i = 0; i < n; i++) {
+                assertThat(a[i]).isIn(0f, Precision.roundToBf16(1f / (1 - p)));
+                if (a[i] != 0) kept++;
+                if ((a[i] != 0) != (c[i] != 0)) differ++;
+            }
+            // 75 000 expected, standard deviation √(n·p·(1−p)) ≈ 137: six of them either side
+            assertThat(kept).isBetween(75_000 - 822, 75_000 + 822);
+            assertThat(differ).as("another seed, another mask").isGreaterThan(30_000);
+        }
+    }
+
+    private static float[] filled(int n, float v) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
+
     // --- helpers: tensors to device buffers of a storage type and back -----------------------------
 
     /** x rounded to bf16 (as an F32 tensor) when t is BF16, so the CPU sees what the GPU stores. */

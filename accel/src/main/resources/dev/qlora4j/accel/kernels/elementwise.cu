@@ -1,4 +1,4 @@
-// Conversions, accumulation and the gated MLP activation (SwiGLU / GeGLU-tanh), each element
+// Conversions, row gathers, residual adds, dropout and the gated MLP activation (SwiGLU / GeGLU-tanh), each element
 // computed with the operations, in the order, of the CPU backend's Activations.
 
 extern "C" __global__ void cast_f32_bf16(const float* x, bf16* y, long long n) {
@@ -7,11 +7,6 @@ extern "C" __global__ void cast_f32_bf16(const float* x, bf16* y, long long n) {
 
 extern "C" __global__ void cast_bf16_f32(const bf16* x, float* y, long long n) {
     FOR_EACH(i, n) y[i] = bf2f(x[i]);
-}
-
-// acc += scale·g: bf16 gradients into fp32 master gradients
-extern "C" __global__ void accumulate_bf16_f32(const bf16* g, float* acc, float scale, long long n) {
-    FOR_EACH(i, n) acc[i] = __fadd_rn(acc[i], __fmul_rn(scale, bf2f(g[i])));
 }
 
 #define GATED_SILU 0
