@@ -6,8 +6,8 @@ import dev.qlora4j.tensor.quant.Nf4;
 import dev.qlora4j.tensor.quant.Nf4Weight;
 
 /**
- * The host side of each kernel: grid and block sizes and the argument order. Storage is F32 or BF16 ({@code _f32} / {@code _bf16}
- * kernels); arithmetic inside is fp32.
+ * The host side of each kernel: grid and block sizes and the argument order. Storage is F32 or
+ * BF16 ({@code _f32} / {@code _bf16} kernels); arithmetic inside is fp32.
  */
 public final class GpuKernels {
     private GpuKernels() {}
