@@ -66,6 +66,23 @@ class PredictCommandTest {
         JsonNode evalResult = JSON.readTree(eval.lastLine());
         assertThat(result.get("log_loss").asDouble()).isCloseTo(evalResult.get("loss").asDouble(), within(1e-6));
         assertThat(result.get("accuracy").asDouble()).isEqualTo(evalResult.get("accuracy").asDouble());
+
+        // --device cuda on the CPU emulator of the GPU: bf16 activations, so probabilities within 0.01 of transformers'
+        if (dev.qlora4j.accel.emu.CpuEmulator.bindings().isEmpty()) return;
+        Path gpuOut = tmp.resolve("gpu.jsonl");
+        System.setProperty("qlora4j.cuda", "emulator");
+        try {
+            Cli.Run g = Cli.run("predict", "--model", model.toString(), "--data", data.toString(), "--out", gpuOut.toString(),
+                    "--max-length", width, "--batch-size", "2", "--device", "cuda", "--json");
+            assertThat(g.status()).as(g.err()).isZero();
+        } finally {
+            System.clearProperty("qlora4j.cuda");
+        }
+        List<String> gpuLines = Files.readAllLines(gpuOut);
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < classes; c++)
+                assertThat(JSON.readTree(gpuLines.get(i)).get("probabilities").get("LABEL_" + c).asDouble()).as("gpu row %d class %d", i, c)
+                        .isCloseTo(JSON.readTree(lines.get(i)).get("probabilities").get("LABEL_" + c).asDouble(), within(0.01));
     }
 
     @Test
