@@ -5,7 +5,7 @@ import dev.qlora4j.tensor.DType;
 /**
  * Eager attention on the GPU, as transformers' eager path computes it (the path Gemma-2 needs for
  * its soft-capping): heads split out of the projections' [B, T, H·D] rows (K and V repeated for
- * grouped queries), S = scale·Q·Kᵀ and O = P·V as cuBLAS batched GEMMs over B·H, the masked
+ * grouped queries), S = scale·Q·Kᵀ (bf16, as transformers' matmul gives it) and O = P·V as cuBLAS batched GEMMs over B·H, the masked
  * softmax between them in a kernel. The backward recomputes P from S and the saved log-sum-exp.
  */
 public final class GpuAttention {
@@ -61,13 +61,13 @@ public final class GpuAttention {
         return new Saved(qh, kh, vh, scores, probs, lse);
     }
 
-    // S = scale·Q·Kᵀ (fp32) and P = softmax (bf16), lse written
+    // S = scale·Q·Kᵀ and P = softmax, both bf16; lse written
     private static DeviceBuffer[] scoresAndProbs(CudaDevice d, Shape s, DeviceBuffer qh, DeviceBuffer kh, DeviceBuffer lse,
                                                  DeviceBuffer keyPadding) {
         int t = s.tokens(), dim = s.headDim(), bh = s.batch() * s.heads();
-        DeviceBuffer scores = d.allocate(4L * bh * t * t), probs = d.allocate(2L * bh * t * t);
+        DeviceBuffer scores = d.allocate(2L * bh * t * t), probs = d.allocate(2L * bh * t * t);
         d.batchedMatmul(false, true, t, t, dim, s.scale(), qh, DType.BF16, (long) t * dim, kh, DType.BF16, (long) t * dim,
-                0f, scores, DType.F32, (long) t * t, bh);
+                0f, scores, DType.BF16, (long) t * t, bh);
         d.launch("attn_softmax_fwd", s.rows(), GpuKernels.rowBlock(t), scores, probs, lse, pad(keyPadding), t, t, s.heads(),
                 s.causal(), s.window(), s.softcap());
         return new DeviceBuffer[]{scores, probs};
@@ -95,8 +95,8 @@ public final class GpuAttention {
         d.batchedMatmul(true, false, t, dim, t, 1f, saved.probs(), DType.BF16, tt, doh, DType.BF16, td, 0f, grad, DType.BF16, td, bh);
         merge(d, s, grad, dv, s.kvHeads());
         // dP = dO·Vᵀ, then dS through the softmax (and the soft-cap)
-        DeviceBuffer dp = d.allocate(4L * bh * tt), ds = d.allocate(2L * bh * tt);
-        d.batchedMatmul(false, true, t, t, dim, 1f, doh, DType.BF16, td, saved.v(), DType.BF16, td, 0f, dp, DType.F32, tt, bh);
+        DeviceBuffer dp = d.allocate(2L * bh * tt), ds = d.allocate(2L * bh * tt);
+        d.batchedMatmul(false, true, t, t, dim, 1f, doh, DType.BF16, td, saved.v(), DType.BF16, td, 0f, dp, DType.BF16, tt, bh);
         d.launch("attn_softmax_bwd", s.rows(), GpuKernels.rowBlock(t), saved.scores(), saved.lse(), dp, ds, pad(keyPadding), t, t,
                 s.heads(), s.causal(), s.window(), s.softcap());
         d.free(dp);

@@ -1,7 +1,7 @@
 // The softmax of eager attention between two cuBLAS batched GEMMs (S = scale·Q·Kᵀ, O = P·V), as
-// transformers' eager path computes it for Gemma-2: optional soft-capping z = cap·tanh(s/cap),
-// then the masks, then a softmax in fp32. One block per query row of one head.
-// Rows: [B·H·T] with S [B, H, T, Skv] fp32. Query i sees key j when
+// transformers' eager path computes it for Gemma-2: the scores in bf16 (its matmul's output dtype),
+// optional soft-capping z = cap·tanh(s/cap), then the masks, then a softmax in fp32. One block per
+// query row of one head. Rows: [B·H·T] with S [B, H, T, Skv] bf16. Query i sees key j when
 //   (causal == 0 or j ≤ i + off) and (window == 0 or i + off − j < window) and keyPad[b, j] != 0
 // with off = Skv − T. A row that sees no key gets P = 0 (and so O = 0), never NaN.
 
@@ -14,50 +14,50 @@ __device__ __forceinline__ bool attn_visible(int i, int j, int off, int causal, 
 __device__ __forceinline__ float attn_capped(float s, float cap) { return cap > 0.f ? cap * tanhf(s / cap) : s; }
 
 // S → P (bf16, the operand of P·V) and lse[row] = log Σ exp(z) over visible keys (−inf: none)
-extern "C" __global__ void attn_softmax_fwd(const float* S, bf16* P, float* lse, const int* keyPad, int T, int skv, int heads,
+extern "C" __global__ void attn_softmax_fwd(const bf16* S, bf16* P, float* lse, const int* keyPad, int T, int skv, int heads,
                                            int causal, int window, float cap) {
     long long row = blockIdx.x;
     int i = (int) (row % T);
     long long b = row / T / heads;
     int off = skv - T;
-    const float* s = S + row * skv;
+    const bf16* s = S + row * skv;
     bf16* p = P + row * skv;
     float m = NEG_INF;
     for (int j = threadIdx.x; j < skv; j += blockDim.x)
-        if (attn_visible(i, j, off, causal, window, keyPad, b, skv)) m = fmaxf(m, attn_capped(s[j], cap));
+        if (attn_visible(i, j, off, causal, window, keyPad, b, skv)) m = fmaxf(m, attn_capped(bf2f(s[j]), cap));
     m = block_max(m);
     float sum = 0.f;
     if (m != NEG_INF)
         for (int j = threadIdx.x; j < skv; j += blockDim.x)
-            if (attn_visible(i, j, off, causal, window, keyPad, b, skv)) sum += expf(attn_capped(s[j], cap) - m);
+            if (attn_visible(i, j, off, causal, window, keyPad, b, skv)) sum += expf(attn_capped(bf2f(s[j]), cap) - m);
     sum = block_sum(sum);
     float inv = sum > 0.f ? 1.f / sum : 0.f;
     for (int j = threadIdx.x; j < skv; j += blockDim.x)
-        p[j] = f2bf(m != NEG_INF && attn_visible(i, j, off, causal, window, keyPad, b, skv) ? expf(attn_capped(s[j], cap) - m) * inv : 0.f);
+        p[j] = f2bf(m != NEG_INF && attn_visible(i, j, off, causal, window, keyPad, b, skv) ? expf(attn_capped(bf2f(s[j]), cap) - m) * inv : 0.f);
     if (threadIdx.x == 0) lse[row] = m == NEG_INF ? NEG_INF : m + logf(sum);
 }
 
-// dP (fp32, = dO·Vᵀ) → dS (bf16) = P ⊙ (dP − Σ P⊙dP) · dz/ds, with P recomputed in fp32 from S and lse
-extern "C" __global__ void attn_softmax_bwd(const float* S, const float* lse, const float* dP, bf16* dS, const int* keyPad, int T,
+// dP (bf16, = dO·Vᵀ) → dS (bf16) = P ⊙ (dP − Σ P⊙dP) · dz/ds, with P recomputed in fp32 from S and lse
+extern "C" __global__ void attn_softmax_bwd(const bf16* S, const float* lse, const bf16* dP, bf16* dS, const int* keyPad, int T,
                                            int skv, int heads, int causal, int window, float cap) {
     long long row = blockIdx.x;
     int i = (int) (row % T);
     long long b = row / T / heads;
     int off = skv - T;
-    const float* s = S + row * skv;
-    const float* dp = dP + row * skv;
+    const bf16* s = S + row * skv;
+    const bf16* dp = dP + row * skv;
     bf16* ds = dS + row * skv;
     float l = lse[row];
     float dot = 0.f;
     if (l != NEG_INF)
         for (int j = threadIdx.x; j < skv; j += blockDim.x)
-            if (attn_visible(i, j, off, causal, window, keyPad, b, skv)) dot += expf(attn_capped(s[j], cap) - l) * dp[j];
+            if (attn_visible(i, j, off, causal, window, keyPad, b, skv)) dot += expf(attn_capped(bf2f(s[j]), cap) - l) * bf2f(dp[j]);
     dot = block_sum(dot);
     for (int j = threadIdx.x; j < skv; j += blockDim.x) {
         float g = 0.f;
         if (l != NEG_INF && attn_visible(i, j, off, causal, window, keyPad, b, skv)) {
-            float z = attn_capped(s[j], cap);
-            g = expf(z - l) * (dp[j] - dot);
+            float z = attn_capped(bf2f(s[j]), cap);
+            g = expf(z - l) * (bf2f(dp[j]) - dot);
             if (cap > 0.f) {
                 float t = z / cap;
                 g *= 1.f - t * t;
