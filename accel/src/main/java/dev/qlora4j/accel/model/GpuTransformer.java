@@ -146,6 +146,41 @@ public final class GpuTransformer implements AutoCloseable {
         return result;
     }
 
+    /**
+     * The next-token logits [vocab] (fp32, soft-capped as the CPU's lmLogits) at the last position
+     * of one sequence: a forward of the whole sequence without a cache (generation on the GPU).
+     */
+    public float[] lastLogits(int[] ids) {
+        var cfg = model.config();
+        if (!causal) throw new IllegalStateException("next-token logits need a causal LM");
+        int tokens = ids.length, c = cfg.hiddenSize(), vocab = cfg.vocabSize();
+        DeviceBuffer dIds = d.upload(ids);
+        int[] pos = new int[tokens];
+        for (int i = 0; i < tokens; i++) pos[i] = i;
+        DeviceBuffer positions = d.upload(pos);
+        ensureRope(tokens);
+        GpuLayer.Step s = new GpuLayer.Step(1, tokens, positions, cos, sin, null, scratch, 0);
+        DeviceBuffer h = d.allocate(2L * tokens * c);
+        float embedScale = cfg.scalesEmbeddings() ? (float) Math.sqrt(cfg.hiddenSize()) : 1f;
+        d.launch("gather_rows_bf16", d.gridFor((long) tokens * c, 256), 256, embed, dIds, h, c, embedScale, (long) tokens * c);
+        for (GpuLayer layer : layers) {
+            DeviceBuffer next = layer.forward(d, h, s);
+            d.free(h);
+            h = next;
+        }
+        DeviceBuffer rstd = d.allocate(4L), hf = d.allocate(2L * c), logits = d.allocate(4L * vocab);
+        GpuKernels.rmsNormForward(d, DType.BF16, h.slice(2L * (tokens - 1) * c, 2L * c), finalNorm, hf, rstd, 1, c,
+                (float) cfg.rmsNormEps(), cfg.normAddsOne());
+        d.matmul(false, true, 1, vocab, c, 1f, hf, DType.BF16, head, DType.BF16, 0f, logits, DType.F32);
+        float[] out = d.downloadFloats(logits, vocab);
+        for (DeviceBuffer b : new DeviceBuffer[]{dIds, positions, h, rstd, hf, logits}) d.free(b);
+        Double cap = cfg.finalLogitSoftcapping();
+        if (cap == null) return out;
+        try (var ignored = Tensor.noGrad()) {
+            return Tensor.of(out, vocab).softcap(cap.floatValue()).toFloatArray();
+        }
+    }
+
     private Result lmLoss(DeviceBuffer hf, DeviceBuffer dhf, int[] labels, int batch, int tokens, CrossEntropy.Reduction reduction,
                           float gradScale) {
         var cfg = model.config();

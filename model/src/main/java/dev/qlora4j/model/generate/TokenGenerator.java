@@ -23,12 +23,23 @@ import java.util.function.IntConsumer;
 public final class TokenGenerator {
     private final Transformer model;
     private final Set<Integer> eosIds;
+    private final java.util.function.Function<int[], float[]> sequenceLogits;
     private KvCache cache;
     /** The tokens whose keys and values the cache holds, in order: cache.length() of them. */
     private int[] cached = new int[0];
 
     /** @param eosIds tokens that end generation (see {@link StopTokens}); may be empty */
     public TokenGenerator(Transformer model, Set<Integer> eosIds) {
+        this(model, eosIds, null);
+    }
+
+    /**
+     * A generator whose next-token logits come from {@code sequenceLogits}: the logits [vocab] of
+     * the last position of the whole sequence so far, computed afresh each step (no KV cache; the
+     * GPU backend's path).
+     */
+    public TokenGenerator(Transformer model, Set<Integer> eosIds, java.util.function.Function<int[], float[]> sequenceLogits) {
+        this.sequenceLogits = sequenceLogits;
         if (model.config().task() != Task.CAUSAL_LM)
             throw BadInputException.at(model.config().file().toString(), "generation needs a causal language model, "
                     + model.config().architecture() + " is a " + model.config().task().label() + " model");
@@ -55,15 +66,15 @@ public final class TokenGenerator {
         boolean eos = false;
         if (maxNewTokens > 0) {
             try (var ignored = Tensor.noGrad()) {
-                reused = prepareCache(prompt, prompt.length + maxNewTokens);
-                float[] logits = feed(Arrays.copyOfRange(prompt, reused, prompt.length));
+                if (sequenceLogits == null) reused = prepareCache(prompt, prompt.length + maxNewTokens);
+                float[] logits = sequenceLogits != null ? sequenceLogits.apply(prompt) : feed(Arrays.copyOfRange(prompt, reused, prompt.length));
                 for (int i = 0; ; i++) {
                     int next = sampler.next(logits);
                     out[length++] = next;
                     onToken.accept(next);
                     eos = eosIds.contains(next);
                     if (eos || i == maxNewTokens - 1) break;
-                    logits = feed(new int[]{next});
+                    logits = sequenceLogits != null ? sequenceLogits.apply(Arrays.copyOf(out, length)) : feed(new int[]{next});
                 }
             }
         }

@@ -38,7 +38,7 @@ final class ChatCommand implements Main.Command {
     @Override
     public Set<String> options() {
         Set<String> options = new HashSet<>(GenerationSettings.OPTIONS);
-        options.addAll(Set.of("model", "adapter"));
+        options.addAll(Set.of("model", "adapter", "device"));
         return options;
     }
 
@@ -51,7 +51,7 @@ final class ChatCommand implements Main.Command {
     public Object run(Args args, PrintStream out, InputStream in) throws Exception {
         Path dir = ModelOptions.modelDir(args), adapter = ModelOptions.adapterDir(args);
         GenerationSettings settings = GenerationSettings.parse(args);
-        try (LanguageModel lm = LanguageModel.load(dir, adapter)) {
+        try (LanguageModel lm = LanguageModel.load(dir, adapter, ModelOptions.device(args))) {
             ChatTemplate template = ChatTemplate.load(dir);
             Sampler sampler = settings.sampler(lm.generation(), out);
             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));

@@ -33,7 +33,7 @@ final class GenerateCommand implements Main.Command {
     @Override
     public Set<String> options() {
         Set<String> options = new HashSet<>(GenerationSettings.OPTIONS);
-        options.addAll(Set.of("model", "prompt", "prompt-ids", "adapter"));
+        options.addAll(Set.of("model", "prompt", "prompt-ids", "adapter", "device"));
         return options;
     }
 
@@ -45,7 +45,7 @@ final class GenerateCommand implements Main.Command {
         if (args.flag("chat") && text == null) throw new UserError("--chat needs --prompt (a user message), not --prompt-ids");
         GenerationSettings settings = GenerationSettings.parse(args);
         int[] given = idList == null ? null : parseIds(idList);
-        try (LanguageModel lm = LanguageModel.load(dir, adapter)) {
+        try (LanguageModel lm = LanguageModel.load(dir, adapter, ModelOptions.device(args))) {
             int[] prompt = given != null ? given : encode(lm, dir, text, args.flag("chat"));
             TextStreamer streamer = new TextStreamer(lm.tokenizer(), true, piece -> {
                 out.print(piece);

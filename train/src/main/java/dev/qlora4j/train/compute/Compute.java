@@ -36,6 +36,12 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
     /** A classifier's logits [B, labels]; no gradients. */
     Tensor classifierLogits(PaddedBatch b);
 
+    /**
+     * A generator for this device: on the CPU the KV-cached one; on the GPU each step runs the
+     * whole sequence (no cache on the GPU yet).
+     */
+    dev.qlora4j.model.generate.TokenGenerator generator(java.util.Set<Integer> eosIds);
+
     /** "cpu", or the GPU's ordinal and name. */
     String describe();
 
@@ -110,6 +116,11 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
         }
 
         @Override
+        public dev.qlora4j.model.generate.TokenGenerator generator(java.util.Set<Integer> eosIds) {
+            return new dev.qlora4j.model.generate.TokenGenerator(model, eosIds);
+        }
+
+        @Override
         public String describe() {
             return "cpu";
         }
@@ -132,12 +143,19 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
     final class Gpu implements Compute {
         private final CudaDevice device;
         private final GpuTransformer model;
+        private final Transformer host;
         private final int classes;
 
-        private Gpu(CudaDevice device, GpuTransformer model, int classes) {
+        private Gpu(CudaDevice device, GpuTransformer model, Transformer host) {
             this.device = device;
             this.model = model;
-            this.classes = classes;
+            this.host = host;
+            this.classes = host.head().outFeatures();
+        }
+
+        @Override
+        public dev.qlora4j.model.generate.TokenGenerator generator(java.util.Set<Integer> eosIds) {
+            return new dev.qlora4j.model.generate.TokenGenerator(host, eosIds, model::lastLogits);
         }
 
         static Gpu open(Transformer model, LoraModel lora) {
@@ -148,7 +166,7 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
                 throw new DeviceUnavailable(e.getMessage());
             }
             try {
-                return new Gpu(d, new GpuTransformer(d, model, lora), model.head().outFeatures());
+                return new Gpu(d, new GpuTransformer(d, model, lora), model);
             } catch (IllegalArgumentException e) {
                 d.close();
                 throw new DeviceUnavailable(e.getMessage());

@@ -59,6 +59,28 @@ class GenerationCommandsTest {
         assertThat(r.out().strip().split("\n")).as("stdout holds only the result").hasSize(1);
     }
 
+    /**
+     * generate --device cuda on the CPU emulator of the GPU (bf16 activations, no KV cache): the
+     * same greedy tokens as transformers on every causal fixture (their top logits are far enough
+     * apart for bf16).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "qwen2", "gemma2", "llama31-bf16-sharded"})
+    void greedyGenerationOnTheGpuBackendGivesTransformersTokens(String fixture) throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.qlora4j.accel.emu.CpuEmulator.bindings().isPresent(), "no CPU emulator (g++)");
+        JsonNode gen = JSON.readTree(FIXTURES.resolve(fixture).resolve("reference.json").toFile()).get("generate");
+        int[] prompt = ints(gen.get("prompt_ids"));
+        String idList = String.join(",", Arrays.stream(prompt).mapToObj(String::valueOf).toList());
+        System.setProperty("qlora4j.cuda", "emulator");
+        try {
+            JsonNode result = ok(Cli.run("generate", "--model", FIXTURES.resolve(fixture).resolve("model").toString(), "--prompt-ids", idList,
+                    "--max-new-tokens", gen.get("max_new_tokens").asText(), "--device", "cuda", "--json"));
+            assertThat(ints(result.get("ids"))).containsExactly(ints(gen.get("greedy_ids")));
+        } finally {
+            System.clearProperty("qlora4j.cuda");
+        }
+    }
+
     @Test
     void anAdapterChangesWhatIsGeneratedAsTheLibraryDoes() throws IOException {
         Path adapter = FIXTURES.resolve("llama/adapter_init");
