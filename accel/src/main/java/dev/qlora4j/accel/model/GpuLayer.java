@@ -110,7 +110,7 @@ final class GpuLayer {
 
     /** h [rows, C] → the layer's output (new buffer); h is not changed. */
     DeviceBuffer forward(CudaDevice d, DeviceBuffer h, Step s) {
-        Acts a = run(d, h, s, false);
+        Acts a = run(d, h, s, false, true);
         return a.h;
     }
 
@@ -120,12 +120,19 @@ final class GpuLayer {
      * to free. The attention's scores are dropped and recomputed in the backward.
      */
     Acts forwardKeeping(CudaDevice d, DeviceBuffer h, Step s) {
-        Acts a = run(d, h, s, true);
+        Acts a = run(d, h, s, true, true);
         a.attention = a.attention.withoutScores(d);
         return a;
     }
 
-    private Acts run(CudaDevice d, DeviceBuffer h, Step s, boolean keep) {
+    /**
+     * @param keep   keep the activations the backward reads
+     * @param output compute the layer's output a.h; a recompute for the backward does not need it,
+     *               and without Gemma-2's post-feedforward norm (whose input and rstd the backward
+     *               reads) and without an adapter on it (whose x·Aᵀ the backward reads) it skips the
+     *               down projection altogether: a quarter of a Llama layer's weights
+     */
+    private Acts run(CudaDevice d, DeviceBuffer h, Step s, boolean keep, boolean output) {
         Acts a = new Acts();
         Acts saving = keep ? a : null;
         int rows = s.rows(), c = config.hiddenSize(), hd = config.headDim();
@@ -153,9 +160,11 @@ final class GpuLayer {
         long ff = (long) rows * config.intermediateSize();
         a.m = d.allocate(2L * ff);
         GpuKernels.gatedForward(d, gate(), DType.BF16, a.gate, a.up, a.m, ff);
-        a.h = residual(d, a, a.h1, linear(d, saving, "mlp.down_proj", a.m, s), normPostFeedforward, pre, rows);
-        a.fPre = pre[0];
-        a.rstdPf = pre[1];
+        if (output || normPostFeedforward != null || proj.get("mlp.down_proj").lora != null) {
+            a.h = residual(d, a, a.h1, linear(d, saving, "mlp.down_proj", a.m, s), normPostFeedforward, pre, rows);
+            a.fPre = pre[0];
+            a.rstdPf = pre[1];
+        }
         for (DeviceBuffer b : new DeviceBuffer[]{a.x1, a.o, a.aPre, a.h1, a.x2, a.gate, a.up, a.m, a.fPre})
             if (b != null) a.owned.add(b);
         if (!keep) {
@@ -192,8 +201,8 @@ final class GpuLayer {
      * entry and d loss / d h on return (updated in place); adapter gradients accumulate.
      */
     void backward(CudaDevice d, DeviceBuffer h, DeviceBuffer dh, Step s) {
-        Acts a = run(d, h, s, true);
-        d.free(a.h);
+        Acts a = run(d, h, s, true, false);
+        if (a.h != null) d.free(a.h);
         backward(d, a, h, dh, s);
     }
 
