@@ -53,10 +53,10 @@ public final class GpuKernels {
         d.launch("rmsnorm_fwd" + suffix(t), rows, rowBlock(cols), x, w, y, rstd, cols, eps, onePlusWeight);
     }
 
-    // x, g [rows, cols], w [cols], rstd [rows] → dx [rows, cols]
+    // x, g [rows, cols], w [cols], rstd [rows] → dx [rows, cols] (written, or added to it)
     public static void rmsNormBackward(CudaDevice d, DType t, DeviceBuffer x, DeviceBuffer w, DeviceBuffer rstd, DeviceBuffer g,
-                                       DeviceBuffer dx, int rows, int cols, boolean onePlusWeight) {
-        d.launch("rmsnorm_bwd" + suffix(t), rows, rowBlock(cols), x, w, rstd, g, dx, cols, onePlusWeight);
+                                       DeviceBuffer dx, int rows, int cols, boolean onePlusWeight, boolean accumulate) {
+        d.launch("rmsnorm_bwd" + suffix(t), rows, rowBlock(cols), x, w, rstd, g, dx, cols, onePlusWeight, accumulate);
     }
 
     /**

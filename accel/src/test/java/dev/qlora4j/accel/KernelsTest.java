@@ -67,10 +67,14 @@ class KernelsTest {
                     DeviceBuffer dx = up(d, x, t), dw = d.upload(w.toFloatArray()), out = d.allocate(4L * rows * cols),
                             rstd = d.allocate(4L * rows), ddy = up(d, dy, t), grad = d.allocate(4L * rows * cols);
                     GpuKernels.rmsNormForward(d, t, dx, dw, out, rstd, rows, cols, 1e-6f, onePlus);
-                    GpuKernels.rmsNormBackward(d, t, dx, dw, rstd, ddy, grad, rows, cols, onePlus);
+                    GpuKernels.rmsNormBackward(d, t, dx, dw, rstd, ddy, grad, rows, cols, onePlus, false);
                     String what = "rmsnorm " + t + (onePlus ? " 1+w" : "");
                     close(what + " forward", down(d, out, t, rows * cols), y.toFloatArray(), t);
                     close(what + " dx", down(d, grad, t, rows * cols), x.grad().toFloatArray(), t);
+                    // accumulating: dy + dx (the residual stream's gradient), rounded once
+                    DeviceBuffer acc = up(d, dy, t);
+                    GpuKernels.rmsNormBackward(d, t, dx, dw, rstd, ddy, acc, rows, cols, onePlus, true);
+                    close(what + " dy + dx", down(d, acc, t, rows * cols), dy.add(x.grad()).toFloatArray(), t);
                 }
             }
     }

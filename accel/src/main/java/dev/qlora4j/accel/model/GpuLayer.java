@@ -190,8 +190,7 @@ final class GpuLayer {
             added = norm(d, branch, postNorm, pre[1], rows);
         }
         DeviceBuffer out = d.allocate(2 * n);
-        d.copy(h, out, 2 * n);
-        add(d, out, added, n);
+        d.launch("add_out_bf16", d.gridFor(n, 256), 256, out, h, added, n);
         d.free(added);
         return out;
     }
@@ -215,7 +214,7 @@ final class GpuLayer {
         DeviceBuffer df = dh;
         if (normPostFeedforward != null) {
             df = d.allocate(2L * rc);
-            GpuKernels.rmsNormBackward(d, DType.BF16, a.fPre, normPostFeedforward, a.rstdPf, dh, df, rows, c, config.normAddsOne());
+            GpuKernels.rmsNormBackward(d, DType.BF16, a.fPre, normPostFeedforward, a.rstdPf, dh, df, rows, c, config.normAddsOne(), false);
         }
         DeviceBuffer dm = d.allocate(2L * ff);
         backwardLinear(d, a, "mlp.down_proj", df, a.m, dm, 0f, s);
@@ -234,7 +233,7 @@ final class GpuLayer {
         DeviceBuffer da = dh;
         if (normPostAttention != null) {
             da = d.allocate(2L * rc);
-            GpuKernels.rmsNormBackward(d, DType.BF16, a.aPre, normPostAttention, a.rstdPa, dh, da, rows, c, config.normAddsOne());
+            GpuKernels.rmsNormBackward(d, DType.BF16, a.aPre, normPostAttention, a.rstdPa, dh, da, rows, c, config.normAddsOne(), false);
         }
         DeviceBuffer dO = d.allocate(2L * rows * hq * hd);
         backwardLinear(d, a, "self_attn.o_proj", da, a.o, dO, 0f, s);
@@ -260,15 +259,7 @@ final class GpuLayer {
 
     // dh += norm_bwd(x, dy)
     private void normBackwardInto(CudaDevice d, DeviceBuffer x, DeviceBuffer w, DeviceBuffer rstd, DeviceBuffer dy, DeviceBuffer dh, int rows) {
-        int c = config.hiddenSize();
-        DeviceBuffer t = d.allocate(2L * rows * c);
-        GpuKernels.rmsNormBackward(d, DType.BF16, x, w, rstd, dy, t, rows, c, config.normAddsOne());
-        add(d, dh, t, (long) rows * c);
-        d.free(t);
-    }
-
-    static void add(CudaDevice d, DeviceBuffer acc, DeviceBuffer x, long n) {
-        d.launch("add_bf16", d.gridFor(n, 256), 256, acc, x, n);
+        GpuKernels.rmsNormBackward(d, DType.BF16, x, w, rstd, dy, dh, rows, config.hiddenSize(), config.normAddsOne(), true);
     }
 
     private GpuKernels.Gate gate() {

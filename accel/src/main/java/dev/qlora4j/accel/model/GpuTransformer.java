@@ -131,7 +131,7 @@ public final class GpuTransformer implements AutoCloseable {
         d.free(hf);
         if (backward) {
             DeviceBuffer dh = d.allocate(2L * rows * c);
-            GpuKernels.rmsNormBackward(d, DType.BF16, h, finalNorm, rstd, dhf, dh, rows, c, cfg.normAddsOne());
+            GpuKernels.rmsNormBackward(d, DType.BF16, h, finalNorm, rstd, dhf, dh, rows, c, cfg.normAddsOne(), false);
             d.free(dhf);
             for (int l = layers.size() - 1; l >= 0; l--) {
                 if (keep) layers.get(l).backward(d, kept.get(l), inputs.get(l), dh, s);

@@ -85,6 +85,11 @@ extern "C" __global__ void add_bf16(bf16* acc, const bf16* x, long long n) {
     FOR_EACH(i, n) acc[i] = f2bf(bf2f(acc[i]) + bf2f(x[i]));
 }
 
+// out = a + b (a residual add into a new buffer), one rounding
+extern "C" __global__ void add_out_bf16(bf16* out, const bf16* a, const bf16* b, long long n) {
+    FOR_EACH(i, n) out[i] = f2bf(bf2f(a[i]) + bf2f(b[i]));
+}
+
 // y [rows, cols] += bias [cols]
 extern "C" __global__ void add_bias_bf16(bf16* y, const float* bias, int cols, long long n) {
     FOR_EACH(i, n) y[i] = f2bf(bf2f(y[i]) + bias[i % cols]);

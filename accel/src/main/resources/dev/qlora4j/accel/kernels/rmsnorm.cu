@@ -19,9 +19,10 @@ __device__ void rmsnorm_fwd(const T* x, const float* w, T* y, float* rstd, int c
     for (int c = threadIdx.x; c < cols; c += blockDim.x) st(yr, c, ld(xr, c) * (w[c] + add) * rs);
 }
 
-// dx = r·(g⊙w') − x·r³·mean(g⊙w'⊙x)  (the weight is frozen in LoRA training: no dw)
+// dx = r·(g⊙w') − x·r³·mean(g⊙w'⊙x)  (the weight is frozen in LoRA training: no dw); with
+// accumulate, added to what dx holds (the residual stream's gradient), one rounding
 template <class T>
-__device__ void rmsnorm_bwd(const T* x, const float* w, const float* rstd, const T* g, T* dx, int cols, int onePlus) {
+__device__ void rmsnorm_bwd(const T* x, const float* w, const float* rstd, const T* g, T* dx, int cols, int onePlus, int accumulate) {
     long long r = blockIdx.x;
     const T* xr = x + r * cols;
     const T* gr = g + r * cols;
@@ -30,8 +31,9 @@ __device__ void rmsnorm_bwd(const T* x, const float* w, const float* rstd, const
     for (int c = threadIdx.x; c < cols; c += blockDim.x) dot += ld(gr, c) * (w[c] + add) * ld(xr, c);
     dot = block_sum(dot);
     float proj = dot * rs * rs / cols;
+    T* dr = dx + r * cols;
     for (int c = threadIdx.x; c < cols; c += blockDim.x)
-        st(dx + r * cols, c, rs * ld(gr, c) * (w[c] + add) - rs * proj * ld(xr, c));
+        st(dr, c, (accumulate ? ld(dr, c) : 0.f) + (rs * ld(gr, c) * (w[c] + add) - rs * proj * ld(xr, c)));
 }
 
 extern "C" __global__ void rmsnorm_fwd_f32(const float* x, const float* w, float* y, float* rstd, int cols, float eps, int onePlus) {
@@ -41,10 +43,10 @@ extern "C" __global__ void rmsnorm_fwd_bf16(const bf16* x, const float* w, bf16*
     rmsnorm_fwd(x, w, y, rstd, cols, eps, onePlus);
 }
 extern "C" __global__ void rmsnorm_bwd_f32(const float* x, const float* w, const float* rstd, const float* g, float* dx, int cols,
-                                           int onePlus) {
-    rmsnorm_bwd(x, w, rstd, g, dx, cols, onePlus);
+                                           int onePlus, int accumulate) {
+    rmsnorm_bwd(x, w, rstd, g, dx, cols, onePlus, accumulate);
 }
 extern "C" __global__ void rmsnorm_bwd_bf16(const bf16* x, const float* w, const float* rstd, const bf16* g, bf16* dx, int cols,
-                                            int onePlus) {
-    rmsnorm_bwd(x, w, rstd, g, dx, cols, onePlus);
+                                            int onePlus, int accumulate) {
+    rmsnorm_bwd(x, w, rstd, g, dx, cols, onePlus, accumulate);
 }
