@@ -36,6 +36,7 @@ final class GpuLayer {
     GpuLayer(CudaDevice d, ModelConfig config, DecoderLayer layer) {
         this.config = config;
         this.index = layer.index();
+        gate();   // refuses an activation without a kernel now, not in the middle of a step
         for (String name : ORDER) proj.put(name, new GpuLinear(d, layer.projections().get(name)));
         DecoderLayer.Norms n = layer.norms();
         norm1 = DeviceWeights.f32(d, n.input());
