@@ -46,7 +46,7 @@ public final class CachingAllocator {
             }
             if (rc == CUDA_ERROR_OUT_OF_MEMORY) {
                 long[] info = driver.memInfo();
-                throw new CudaException("out of GPU memory: asked for " + mib(size) + " MiB with " + mib(allocated)
+                throw new CudaOutOfMemoryException("out of GPU memory: asked for " + mib(size) + " MiB with " + mib(allocated)
                         + " MiB in use and " + mib(info[0]) + " MiB free of " + mib(info[1]) + " MiB");
             }
             driver.check(rc, "cuMemAlloc(" + size + " bytes)");

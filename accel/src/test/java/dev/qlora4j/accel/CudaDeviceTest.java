@@ -127,7 +127,7 @@ class CudaDeviceTest {
             DeviceBuffer other = d.allocate(4L << 30);
             assertThat(a.reservedBytes()).isLessThan(5L << 30);
             assertThat(a.peakReservedBytes()).isGreaterThanOrEqualTo(5L << 30);
-            assertThatThrownBy(() -> d.allocate(6L << 30)).isInstanceOf(CudaException.class).hasMessageContaining("out of GPU memory");
+            assertThatThrownBy(() -> d.allocate(6L << 30)).isInstanceOf(CudaOutOfMemoryException.class).hasMessageContaining("out of GPU memory");
             d.free(other);
             d.allocator().emptyCache();
             assertThat(a.reservedBytes()).isEqualTo(1024);

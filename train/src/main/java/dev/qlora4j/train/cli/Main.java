@@ -103,6 +103,10 @@ public final class Main {
             stderr.println("error: " + e.getMessage());
             if (debug) e.printStackTrace(stderr);
             return 2;
+        } catch (dev.qlora4j.accel.CudaOutOfMemoryException e) {
+            stderr.println("error: " + e.getMessage() + " (lower per_device_train_batch_size or max_length, or set gradient_checkpointing)");
+            if (debug) e.printStackTrace(stderr);
+            return 2;
         } catch (Exception | Error e) {
             stderr.println("internal error: " + e);
             if (debug) e.printStackTrace(stderr);
