@@ -12,10 +12,18 @@ public final class GpuAttention {
     private GpuAttention() {}
 
     /**
+     * @param tokens  queries per row (T)
+     * @param keys    keys per row (S ≥ T; S − T cached positions precede the queries when decoding)
      * @param window  sliding window (0: none)
      * @param softcap attention logit soft-cap (0: none)
      */
-    public record Shape(int batch, int tokens, int heads, int kvHeads, int headDim, float scale, boolean causal, int window, float softcap) {
+    public record Shape(int batch, int tokens, int keys, int heads, int kvHeads, int headDim, float scale, boolean causal, int window,
+                        float softcap) {
+        /** Training's shape: every query's own sequence is its keys. */
+        public Shape(int batch, int tokens, int heads, int kvHeads, int headDim, float scale, boolean causal, int window, float softcap) {
+            this(batch, tokens, tokens, heads, kvHeads, headDim, scale, causal, window, softcap);
+        }
+
         long rows() {
             return (long) batch * heads * tokens;
         }
@@ -43,18 +51,18 @@ public final class GpuAttention {
     }
 
     /**
-     * q [B, T, Hq·D], k, v [B, T, Hkv·D] (bf16) → out [B, T, Hq·D] (bf16). keyPadding [B, T] int32
+     * q [B, T, Hq·D], k, v [B, S, Hkv·D] (bf16) → out [B, T, Hq·D] (bf16). keyPadding [B, S] int32
      * (0 = padding) or null.
      */
     public static Saved forward(CudaDevice d, Shape s, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer keyPadding,
                                 DeviceBuffer out) {
-        int t = s.tokens(), dim = s.headDim(), bh = s.batch() * s.heads();
-        DeviceBuffer qh = split(d, s, q, s.heads()), kh = split(d, s, k, s.kvHeads()), vh = split(d, s, v, s.kvHeads());
+        int t = s.tokens(), n = s.keys(), dim = s.headDim(), bh = s.batch() * s.heads();
+        DeviceBuffer qh = split(d, s, q, s.heads(), t), kh = split(d, s, k, s.kvHeads(), n), vh = split(d, s, v, s.kvHeads(), n);
         DeviceBuffer lse = d.allocate(4L * s.rows());
         DeviceBuffer[] sp = scoresAndProbs(d, s, qh, kh, lse, keyPadding);
         DeviceBuffer scores = sp[0], probs = sp[1];
         DeviceBuffer oh = d.allocate(2L * s.headElements());
-        d.batchedMatmul(false, false, t, dim, t, 1f, probs, DType.BF16, (long) t * t, vh, DType.BF16, (long) t * dim,
+        d.batchedMatmul(false, false, t, dim, n, 1f, probs, DType.BF16, (long) t * n, vh, DType.BF16, (long) n * dim,
                 0f, oh, DType.BF16, (long) t * dim, bh);
         merge(d, s, oh, out, s.heads());
         d.free(oh);
@@ -64,18 +72,19 @@ public final class GpuAttention {
     // S = scale·Q·Kᵀ and P = softmax, both bf16; lse written
     private static DeviceBuffer[] scoresAndProbs(CudaDevice d, Shape s, DeviceBuffer qh, DeviceBuffer kh, DeviceBuffer lse,
                                                  DeviceBuffer keyPadding) {
-        int t = s.tokens(), dim = s.headDim(), bh = s.batch() * s.heads();
-        DeviceBuffer scores = d.allocate(2L * bh * t * t), probs = d.allocate(2L * bh * t * t);
-        d.batchedMatmul(false, true, t, t, dim, s.scale(), qh, DType.BF16, (long) t * dim, kh, DType.BF16, (long) t * dim,
-                0f, scores, DType.BF16, (long) t * t, bh);
-        d.launch("attn_softmax_fwd", s.rows(), GpuKernels.rowBlock(t), scores, probs, lse, pad(keyPadding), t, t, s.heads(),
+        int t = s.tokens(), n = s.keys(), dim = s.headDim(), bh = s.batch() * s.heads();
+        DeviceBuffer scores = d.allocate(2L * bh * t * n), probs = d.allocate(2L * bh * t * n);
+        d.batchedMatmul(false, true, t, n, dim, s.scale(), qh, DType.BF16, (long) t * dim, kh, DType.BF16, (long) n * dim,
+                0f, scores, DType.BF16, (long) t * n, bh);
+        d.launch("attn_softmax_fwd", s.rows(), GpuKernels.rowBlock(n), scores, probs, lse, pad(keyPadding), t, n, s.heads(),
                 s.causal(), s.window(), s.softcap());
         return new DeviceBuffer[]{scores, probs};
     }
 
-    /** dOut [B, T, Hq·D] → dq [B, T, Hq·D], dk, dv [B, T, Hkv·D] (bf16; grouped heads summed). */
+    /** dOut [B, T, Hq·D] → dq (training: keys = tokens) [B, T, Hq·D], dk, dv [B, T, Hkv·D] (bf16; grouped heads summed). */
     public static void backward(CudaDevice d, Shape s, Saved saved, DeviceBuffer dOut, DeviceBuffer keyPadding, DeviceBuffer dq,
                                 DeviceBuffer dk, DeviceBuffer dv) {
+        if (s.keys() != s.tokens()) throw new IllegalArgumentException("the attention backward is for training (keys = queries)");
         int t = s.tokens(), dim = s.headDim(), bh = s.batch() * s.heads();
         long td = (long) t * dim, tt = (long) t * t;
         if (saved.scores() == null) {
@@ -89,7 +98,7 @@ public final class GpuAttention {
             }
             return;
         }
-        DeviceBuffer doh = split(d, s, dOut, s.heads());
+        DeviceBuffer doh = split(d, s, dOut, s.heads(), t);
         DeviceBuffer grad = d.allocate(2L * s.headElements());
         // dV = Pᵀ·dO
         d.batchedMatmul(true, false, t, dim, t, 1f, saved.probs(), DType.BF16, tt, doh, DType.BF16, td, 0f, grad, DType.BF16, td, bh);
@@ -110,11 +119,12 @@ public final class GpuAttention {
         d.free(doh);
     }
 
-    // x [B, T, from·D] → [B, H, T, D]
-    private static DeviceBuffer split(CudaDevice d, Shape s, DeviceBuffer x, int from) {
-        DeviceBuffer y = d.allocate(2L * s.headElements());
-        d.launch("heads_split_bf16", d.gridFor(s.headElements(), GpuKernels.BLOCK), GpuKernels.BLOCK, x, y, s.batch(), s.tokens(),
-                s.heads(), from, s.headDim());
+    // x [B, tokens, from·D] → [B, H, tokens, D]
+    private static DeviceBuffer split(CudaDevice d, Shape s, DeviceBuffer x, int from, int tokens) {
+        long n = (long) s.batch() * s.heads() * tokens * s.headDim();
+        DeviceBuffer y = d.allocate(2L * n);
+        d.launch("heads_split_bf16", d.gridFor(n, GpuKernels.BLOCK), GpuKernels.BLOCK, x, y, s.batch(), tokens, s.heads(), from,
+                s.headDim());
         return y;
     }
 

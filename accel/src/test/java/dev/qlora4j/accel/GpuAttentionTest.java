@@ -52,6 +52,28 @@ class GpuAttentionTest {
         }
     }
 
+    /** Decoding: 3 new queries over 7 keys (4 cached before them), causal with a sliding window, against sdpa with its query offset. */
+    @ParameterizedTest
+    @MethodSource("dev.qlora4j.accel.TestDevices#kinds")
+    void queriesAfterCachedKeys(String kind) {
+        int t = 3, n = 7, hq = 4, hkv = 2, dim = 8;
+        Generator gen = new Generator(12);
+        Tensor q = bf16(Tensor.randn(gen, 1f, 1, t, hq * dim)), k = bf16(Tensor.randn(gen, 1f, 1, n, hkv * dim)),
+                v = bf16(Tensor.randn(gen, 1f, 1, n, hkv * dim));
+        float scale = (float) (1 / Math.sqrt(dim));
+        for (int window : new int[]{0, 3}) {
+            Attention.Options o = new Attention.Options(scale, true, window, 0f, null, -1);
+            Tensor want = Attention.sdpa(heads(q, hq, dim), heads(k, hkv, dim), heads(v, hkv, dim), o).transpose(1, 2).reshape(1, t, hq * dim);
+            try (CudaDevice d = TestDevices.open(kind)) {
+                var shape = new GpuAttention.Shape(1, t, n, hq, hkv, dim, scale, true, window, 0f);
+                DeviceBuffer out = d.allocate(2L * t * hq * dim);
+                GpuAttention.forward(d, shape, KernelsTest.up(d, q, DType.BF16), KernelsTest.up(d, k, DType.BF16), KernelsTest.up(d, v, DType.BF16),
+                        null, out).free(d);
+                near("window " + window, KernelsTest.down(d, out, DType.BF16, t * hq * dim), want.toFloatArray());
+            }
+        }
+    }
+
     // [B, T, H·D] → [B, H, T, D]
     private static Tensor heads(Tensor x, int h, int dim) {
         return x.view(x.size(0), x.size(1), h, dim).transpose(1, 2);

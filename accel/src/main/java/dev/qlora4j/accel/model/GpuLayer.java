@@ -55,8 +55,17 @@ final class GpuLayer {
     }
 
     /** Everything one step of one layer shares. */
+    /**
+     * @param cacheK per layer, when decoding: [capacity, Hkv·D] bf16 keys of the {@code past}
+     *               positions before these tokens (which the forward appends); null in training
+     */
     record Step(int batch, int tokens, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin, DeviceBuffer keyPadding,
-                DeviceBuffer scratch, long seed) {
+                DeviceBuffer scratch, long seed, DeviceBuffer[] cacheK, DeviceBuffer[] cacheV, int past) {
+        Step(int batch, int tokens, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin, DeviceBuffer keyPadding,
+             DeviceBuffer scratch, long seed) {
+            this(batch, tokens, positions, cos, sin, keyPadding, scratch, seed, null, null, 0);
+        }
+
         int rows() {
             return batch * tokens;
         }
@@ -105,7 +114,7 @@ final class GpuLayer {
     private GpuAttention.Shape attentionShape(Step s) {
         Integer window = config.attention().windowOf(index);
         Double cap = config.attention().logitSoftcapping();
-        return new GpuAttention.Shape(s.batch(), s.tokens(), config.attention().numHeads(), config.attention().numKeyValueHeads(),
+        return new GpuAttention.Shape(s.batch(), s.tokens(), s.past() + s.tokens(), config.attention().numHeads(), config.attention().numKeyValueHeads(),
                 config.headDim(), (float) config.attention().scaling(), true, window == null ? 0 : window, cap == null ? 0f : cap.floatValue());
     }
 
@@ -146,7 +155,17 @@ final class GpuLayer {
         GpuKernels.rope(d, DType.BF16, a.q, s.positions(), s.cos(), s.sin(), rows, hq, hd / 2, false);
         GpuKernels.rope(d, DType.BF16, a.k, s.positions(), s.cos(), s.sin(), rows, hkv, hd / 2, false);
         a.o = d.allocate(2L * rows * hq * hd);
-        a.attention = GpuAttention.forward(d, attentionShape(s), a.q, a.k, a.v, s.keyPadding(), a.o);
+        DeviceBuffer keys = a.k, values = a.v;
+        if (s.cacheK() != null) {
+            // decoding (batch 1): the new keys and values go after the cached ones, attention reads them all
+            long row = 2L * hkv * hd, bytes = row * rows;
+            DeviceBuffer ck = s.cacheK()[index], cv = s.cacheV()[index];
+            d.copy(a.k, ck.slice(row * s.past(), bytes), bytes);
+            d.copy(a.v, cv.slice(row * s.past(), bytes), bytes);
+            keys = ck.slice(0, row * (s.past() + rows));
+            values = cv.slice(0, row * (s.past() + rows));
+        }
+        a.attention = GpuAttention.forward(d, attentionShape(s), a.q, keys, values, s.keyPadding(), a.o);
         d.free(a.q);    // the attention keeps its own head-major copies
         d.free(a.k);
         d.free(a.v);

@@ -4,6 +4,7 @@ import dev.qlora4j.accel.CudaDevice;
 import dev.qlora4j.accel.DeviceBuffer;
 import dev.qlora4j.accel.GpuKernels;
 import dev.qlora4j.model.config.Task;
+import dev.qlora4j.model.generate.Decoder;
 import dev.qlora4j.model.lora.LoraModel;
 import dev.qlora4j.model.nn.DecoderLayer;
 import dev.qlora4j.model.nn.DenseLinear;
@@ -147,19 +148,69 @@ public final class GpuTransformer implements AutoCloseable {
     }
 
     /**
-     * The next-token logits [vocab] (fp32, soft-capped as the CPU's lmLogits) at the last position
-     * of one sequence: a forward of the whole sequence without a cache (generation on the GPU).
+     * A decoder for generation on the GPU: keys and values of the fed positions stay on the device
+     * (per layer [capacity, Hkv·D] bf16), each new token runs one position through the layers.
      */
-    public float[] lastLogits(int[] ids) {
+    public Decoder decoder() {
+        if (!causal) throw new IllegalStateException("generation needs a causal LM");
+        return new Decoder() {
+            private DeviceBuffer[] keys = new DeviceBuffer[0], values = new DeviceBuffer[0];
+            private int capacity, length;
+
+            @Override
+            public int capacity() {
+                return capacity;
+            }
+
+            @Override
+            public void ensureCapacity(int positions) {
+                if (positions <= capacity) return;
+                var cfg = model.config();
+                long row = 2L * cfg.attention().numKeyValueHeads() * cfg.headDim();
+                DeviceBuffer[] k = new DeviceBuffer[layers.size()], v = new DeviceBuffer[layers.size()];
+                for (int l = 0; l < k.length; l++) {
+                    k[l] = d.allocate(row * positions);
+                    v[l] = d.allocate(row * positions);
+                    if (length > 0) {
+                        d.copy(keys[l], k[l], row * length);
+                        d.copy(values[l], v[l], row * length);
+                    }
+                    if (keys.length > 0) {
+                        d.free(keys[l]);
+                        d.free(values[l]);
+                    }
+                }
+                keys = k;
+                values = v;
+                capacity = positions;
+            }
+
+            @Override
+            public void truncate(int keep) {
+                length = Math.min(length, Math.max(0, keep));
+            }
+
+            @Override
+            public float[] feed(int[] tokens) {
+                if (length + tokens.length > capacity)
+                    throw new IllegalStateException("decoder holds " + capacity + " positions, " + (length + tokens.length) + " needed");
+                float[] logits = nextTokenLogits(tokens, length, keys, values);
+                length += tokens.length;
+                return logits;
+            }
+        };
+    }
+
+    // tokens after `past` cached positions → logits [vocab] of the last (fp32, soft-capped as the CPU's lmLogits)
+    private float[] nextTokenLogits(int[] ids, int past, DeviceBuffer[] keys, DeviceBuffer[] values) {
         var cfg = model.config();
-        if (!causal) throw new IllegalStateException("next-token logits need a causal LM");
         int tokens = ids.length, c = cfg.hiddenSize(), vocab = cfg.vocabSize();
         DeviceBuffer dIds = d.upload(ids);
         int[] pos = new int[tokens];
-        for (int i = 0; i < tokens; i++) pos[i] = i;
+        for (int i = 0; i < tokens; i++) pos[i] = past + i;
         DeviceBuffer positions = d.upload(pos);
-        ensureRope(tokens);
-        GpuLayer.Step s = new GpuLayer.Step(1, tokens, positions, cos, sin, null, scratch, 0);
+        ensureRope(past + tokens);
+        GpuLayer.Step s = new GpuLayer.Step(1, tokens, positions, cos, sin, null, scratch, 0, keys, values, past);
         DeviceBuffer h = d.allocate(2L * tokens * c);
         float embedScale = cfg.scalesEmbeddings() ? (float) Math.sqrt(cfg.hiddenSize()) : 1f;
         d.launch("gather_rows_bf16", d.gridFor((long) tokens * c, 256), 256, embed, dIds, h, c, embedScale, (long) tokens * c);

@@ -23,23 +23,18 @@ import java.util.function.IntConsumer;
 public final class TokenGenerator {
     private final Transformer model;
     private final Set<Integer> eosIds;
-    private final java.util.function.Function<int[], float[]> sequenceLogits;
-    private KvCache cache;
+    private final Decoder decoder;
     /** The tokens whose keys and values the cache holds, in order: cache.length() of them. */
     private int[] cached = new int[0];
 
     /** @param eosIds tokens that end generation (see {@link StopTokens}); may be empty */
     public TokenGenerator(Transformer model, Set<Integer> eosIds) {
-        this(model, eosIds, null);
+        this(model, eosIds, new KvCacheDecoder(model));
     }
 
-    /**
-     * A generator whose next-token logits come from {@code sequenceLogits}: the logits [vocab] of
-     * the last position of the whole sequence so far, computed afresh each step (no KV cache; the
-     * GPU backend's path).
-     */
-    public TokenGenerator(Transformer model, Set<Integer> eosIds, java.util.function.Function<int[], float[]> sequenceLogits) {
-        this.sequenceLogits = sequenceLogits;
+    /** A generator running the model through {@code decoder} (the GPU backend's). */
+    public TokenGenerator(Transformer model, Set<Integer> eosIds, Decoder decoder) {
+        this.decoder = decoder;
         if (model.config().task() != Task.CAUSAL_LM)
             throw BadInputException.at(model.config().file().toString(), "generation needs a causal language model, "
                     + model.config().architecture() + " is a " + model.config().task().label() + " model");
@@ -66,15 +61,15 @@ public final class TokenGenerator {
         boolean eos = false;
         if (maxNewTokens > 0) {
             try (var ignored = Tensor.noGrad()) {
-                if (sequenceLogits == null) reused = prepareCache(prompt, prompt.length + maxNewTokens);
-                float[] logits = sequenceLogits != null ? sequenceLogits.apply(prompt) : feed(Arrays.copyOfRange(prompt, reused, prompt.length));
+                reused = prepareCache(prompt, prompt.length + maxNewTokens);
+                float[] logits = feed(Arrays.copyOfRange(prompt, reused, prompt.length));
                 for (int i = 0; ; i++) {
                     int next = sampler.next(logits);
                     out[length++] = next;
                     onToken.accept(next);
                     eos = eosIds.contains(next);
                     if (eos || i == maxNewTokens - 1) break;
-                    logits = sequenceLogits != null ? sequenceLogits.apply(Arrays.copyOf(out, length)) : feed(new int[]{next});
+                    logits = feed(new int[]{next});
                 }
             }
         }
@@ -83,7 +78,7 @@ public final class TokenGenerator {
 
     /** Forgets the cached positions (the next call prefills its whole prompt). */
     public void reset() {
-        if (cache != null) cache.reset();
+        decoder.truncate(0);
         cached = new int[0];
     }
 
@@ -106,25 +101,25 @@ public final class TokenGenerator {
      * @return how many prompt positions stay cached
      */
     private int prepareCache(int[] prompt, int needed) {
-        if (cache == null) {
-            cache = model.newCache(1, needed);
-        } else if (cache.capacity() < needed) {
+        if (decoder.capacity() == 0) {
+            decoder.ensureCapacity(needed);
+        } else if (decoder.capacity() < needed) {
             // doubling keeps the number of copies logarithmic in a growing conversation
-            cache = cache.grown(Math.min(model.config().maxPositionEmbeddings(), Math.max(needed, 2 * cache.capacity())));
+            decoder.ensureCapacity(Math.min(model.config().maxPositionEmbeddings(), Math.max(needed, 2 * decoder.capacity())));
         }
         int common = 0, limit = Math.min(cached.length, prompt.length - 1);
         while (common < limit && cached[common] == prompt[common]) common++;
-        cache.truncate(common);
+        decoder.truncate(common);
         cached = Arrays.copyOf(cached, common);
         return common;
     }
 
     /** Feeds tokens after the cached ones and returns the logits [vocab] of the last. */
     private float[] feed(int[] tokens) {
-        Tensor h = model.hidden(Tensor.ofInts(tokens, 1, tokens.length), null, cache);
+        float[] logits = decoder.feed(tokens);
         int start = cached.length;
         cached = Arrays.copyOf(cached, start + tokens.length);
         System.arraycopy(tokens, 0, cached, start, tokens.length);
-        return model.lmLogits(h.narrow(1, tokens.length - 1, 1)).toFloatArray();
+        return logits;
     }
 }

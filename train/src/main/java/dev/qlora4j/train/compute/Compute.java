@@ -37,8 +37,7 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
     Tensor classifierLogits(PaddedBatch b);
 
     /**
-     * A generator for this device: on the CPU the KV-cached one; on the GPU each step runs the
-     * whole sequence (no cache on the GPU yet).
+     * A generator for this device (KV-cached on either: on the GPU the cache stays in device memory).
      */
     dev.qlora4j.model.generate.TokenGenerator generator(java.util.Set<Integer> eosIds);
 
@@ -155,7 +154,7 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
 
         @Override
         public dev.qlora4j.model.generate.TokenGenerator generator(java.util.Set<Integer> eosIds) {
-            return new dev.qlora4j.model.generate.TokenGenerator(host, eosIds, model::lastLogits);
+            return new dev.qlora4j.model.generate.TokenGenerator(host, eosIds, model.decoder());
         }
 
         static Gpu open(Transformer model, LoraModel lora) {
