@@ -103,9 +103,7 @@ public final class GpuTransformer implements AutoCloseable {
         ensureRope(tokens);
         GpuLayer.Step s = new GpuLayer.Step(batch, tokens, positions, cos, sin, keyPadding, scratch, dropoutSeed);
 
-        DeviceBuffer h = d.allocate(2L * rows * c);
-        float embedScale = cfg.scalesEmbeddings() ? (float) Math.sqrt(cfg.hiddenSize()) : 1f;
-        d.launch("gather_rows_bf16", d.gridFor((long) rows * c, 256), 256, embed, dIds, h, c, embedScale, (long) rows * c);
+        DeviceBuffer h = embed(dIds, rows);
         // with gradient checkpointing only each layer's input is kept and the backward recomputes the
         // layer; without, every layer's activations are kept (more memory, a third less compute)
         boolean keep = backward && !model.gradientCheckpointing();
@@ -211,9 +209,7 @@ public final class GpuTransformer implements AutoCloseable {
         DeviceBuffer positions = d.upload(pos);
         ensureRope(past + tokens);
         GpuLayer.Step s = new GpuLayer.Step(1, tokens, positions, cos, sin, null, scratch, 0, keys, values, past);
-        DeviceBuffer h = d.allocate(2L * tokens * c);
-        float embedScale = cfg.scalesEmbeddings() ? (float) Math.sqrt(cfg.hiddenSize()) : 1f;
-        d.launch("gather_rows_bf16", d.gridFor((long) tokens * c, 256), 256, embed, dIds, h, c, embedScale, (long) tokens * c);
+        DeviceBuffer h = embed(dIds, tokens);
         for (GpuLayer layer : layers) {
             DeviceBuffer next = layer.forward(d, h, s);
             d.free(h);
@@ -230,6 +226,16 @@ public final class GpuTransformer implements AutoCloseable {
         try (var ignored = Tensor.noGrad()) {
             return Tensor.of(out, vocab).softcap(cap.floatValue()).toFloatArray();
         }
+    }
+
+    /** The embedding rows of token ids [rows] (Gemma: times √C), a new [rows, C] bf16 buffer. */
+    private DeviceBuffer embed(DeviceBuffer ids, int rows) {
+        var cfg = model.config();
+        int c = cfg.hiddenSize();
+        DeviceBuffer h = d.allocate(2L * rows * c);
+        float scale = cfg.scalesEmbeddings() ? (float) Math.sqrt(c) : 1f;
+        d.launch("gather_rows_bf16", d.gridFor((long) rows * c, 256), 256, embed, ids, h, c, scale, (long) rows * c);
+        return h;
     }
 
     private Result lmLoss(DeviceBuffer hf, DeviceBuffer dhf, int[] labels, int batch, int tokens, CrossEntropy.Reduction reduction,
