@@ -33,6 +33,7 @@ public final class CudaDevice implements AutoCloseable {
     private final Map<String, MemorySegment> functions = new HashMap<>();
     private final CachingAllocator allocator;
     private final boolean emulated;
+    private Map<String, long[]> profile;
     private boolean closed;
 
     private CudaDevice(CudaBindings bindings, int ordinal) {
@@ -62,6 +63,7 @@ public final class CudaDevice implements AutoCloseable {
         this.allocator = new CachingAllocator(driver);
         this.params = arena.allocate(ADDRESS, MAX_ARGS);
         this.values = arena.allocate(8L * MAX_ARGS, 8);
+        if (Boolean.getBoolean("qlora4j.cuda.profile") || "1".equals(System.getenv("QLORA4J_CUDA_PROFILE"))) profile = new java.util.TreeMap<>();
     }
 
     /**
@@ -214,7 +216,39 @@ public final class CudaDevice implements AutoCloseable {
             params.setAtIndex(ADDRESS, i, values.asSlice(slot));
         }
         MemorySegment f = functions.computeIfAbsent(kernel, k -> driver.function(module, k));
+        long t0 = profileStart();
         driver.launch(f, kernel, (int) grid, 1, 1, block, 1, 1, 0, stream, params);
+        profileEnd(kernel, t0);
+    }
+
+    /**
+     * Per-operation timing: each launch and GEMM then waits for the device before and after, and
+     * its wall time is added under its name (kernel name, or the GEMM's shape and types). Slows
+     * the run down (a synchronisation per operation); for finding where a step's time goes. Also
+     * on with the system property {@code qlora4j.cuda.profile=true} or QLORA4J_CUDA_PROFILE=1.
+     */
+    public void setProfiling(boolean on) {
+        owned();
+        profile = on ? new java.util.TreeMap<>() : null;
+    }
+
+    /** Name → {count, total nanoseconds} since profiling was turned on (empty when it is off). */
+    public Map<String, long[]> profile() {
+        return profile == null ? Map.of() : java.util.Collections.unmodifiableMap(profile);
+    }
+
+    private long profileStart() {
+        if (profile == null) return 0;
+        driver.synchronize(stream);
+        return System.nanoTime();
+    }
+
+    private void profileEnd(String name, long t0) {
+        if (profile == null) return;
+        driver.synchronize(stream);
+        long[] e = profile.computeIfAbsent(name, x -> new long[2]);
+        e[0]++;
+        e[1] += System.nanoTime() - t0;
     }
 
     /** Blocks for a grid-stride kernel over n elements: enough to fill the device, no more. */
@@ -238,8 +272,12 @@ public final class CudaDevice implements AutoCloseable {
                               long strideA, DeviceBuffer b, DType bType, long strideB, float beta, DeviceBuffer c, DType cType,
                               long strideC, int batch) {
         owned();
+        long t0 = profileStart();
         cublas.gemm(transB, transA, n, m, k, alpha, b.address(), blasType(bType), transB ? k : n, strideB,
                 a.address(), blasType(aType), transA ? m : k, strideA, beta, c.address(), blasType(cType), n, strideC, batch);
+        if (profile != null)
+            profileEnd("gemm " + (transA ? "T" : "N") + (transB ? "T" : "N") + " " + (batch > 1 ? batch + "x" : "") + m + "x" + n + "x" + k
+                    + " " + aType + "·" + bType + "→" + cType, t0);
     }
 
     /** The cuBLAS binding itself (tests of its argument handling). */

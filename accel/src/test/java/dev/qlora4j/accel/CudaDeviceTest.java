@@ -96,6 +96,22 @@ class CudaDeviceTest {
     }
 
     @Test
+    void profilingCountsEveryLaunchAndGemmByName() {
+        try (CudaDevice d = TestDevices.open(TestDevices.EMULATOR)) {
+            assertThat(d.profile()).isEmpty();
+            d.setProfiling(true);
+            DeviceBuffer x = d.upload(new float[64]), y = d.allocate(128), c = d.allocate(4 * 64);
+            d.launch("cast_f32_bf16", 1, 32, x, y, 64L);
+            d.launch("cast_f32_bf16", 1, 32, x, y, 64L);
+            d.matmul(false, true, 8, 8, 8, 1f, x, DType.F32, x, DType.F32, 0f, c, DType.F32);
+            assertThat(d.profile().get("cast_f32_bf16")[0]).isEqualTo(2);
+            assertThat(d.profile()).containsKey("gemm NT 8x8x8 F32·F32→F32");
+            d.setProfiling(false);
+            assertThat(d.profile()).isEmpty();
+        }
+    }
+
+    @Test
     void gemmArgumentsCuBlasWouldRefuseAreRefusedByTheEmulatorToo() {
         try (CudaDevice d = TestDevices.open(TestDevices.EMULATOR)) {
             DeviceBuffer x = d.allocate(4096);

@@ -28,6 +28,8 @@ import java.util.Random;
  * adapter back to the device. Prints one JSON line: tokens/s, step ms, peak device memory.
  *
  * <p>{@code --batch N} / {@code --seq N} override the case's batch and length (a quick run).
+ * With QLORA4J_CUDA_PROFILE=1 every operation is timed alone (slower steps) and the largest
+ * totals are printed to stderr.
  *
  * <pre>java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar \
  *     dev.qlora4j.bench.GpuTrainStep CASE MODEL_DIR [STEPS] [--nf4] [--batch N] [--seq N]</pre>
@@ -109,6 +111,13 @@ public final class GpuTrainStep {
                 if (i >= 3) times.add((System.nanoTime() - t) / 1e9);
             }
             times.sort(null);
+            if (!d.profile().isEmpty()) {
+                // per-operation totals over the timed steps and warm-up (QLORA4J_CUDA_PROFILE=1), largest first, on stderr
+                long all = d.profile().values().stream().mapToLong(e -> e[1]).sum();
+                d.profile().entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1])).limit(25)
+                        .forEach(e -> System.err.printf("%8.1f ms %5.1f %% %7d× %s%n", e.getValue()[1] / 1e6, 100.0 * e.getValue()[1] / all,
+                                e.getValue()[0], e.getKey()));
+            }
             double step = times.get(times.size() / 2);
             long[] info = d.memoryInfo();
             System.out.printf("{\"case\": \"%s\", \"impl\": \"qlora4j\", \"weights\": \"%s\", \"device\": \"%s\", \"batch\": %d, \"seq\": %d, "
