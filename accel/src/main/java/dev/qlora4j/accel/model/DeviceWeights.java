@@ -18,6 +18,9 @@ final class DeviceWeights {
             MemorySegment bytes = c.segment().asSlice(c.offset() * 2, c.numel() * 2);
             DeviceBuffer b = d.allocate(bytes.byteSize());
             d.upload(bytes, b, 0);
+            // the host copy of a file-mapped weight is not read again on this path: let its pages go
+            // (they come back from the file if the CPU path ever touches them)
+            t.releaseMappedPages();
             return b;
         }
     }

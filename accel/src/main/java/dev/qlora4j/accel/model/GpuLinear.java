@@ -53,8 +53,9 @@ final class GpuLinear {
         }
     }
 
-    long weightElements() {
-        return (long) in * out;
+    /** Elements of the bf16 scratch this projection's NF4 weight dequantizes into (0 for a bf16 weight). */
+    long scratchElements() {
+        return nf4 == null ? 0 : (long) in * out;
     }
 
     /** The bf16 weight, dequantized into {@code scratch} first when it is NF4. */

@@ -52,7 +52,7 @@ public final class GpuTransformer implements AutoCloseable {
         for (DecoderLayer l : model.layers()) {
             GpuLayer g = new GpuLayer(d, cfg, l);
             layers.add(g);
-            for (GpuLinear p : g.linears()) maxWeight = Math.max(maxWeight, p.weightElements());
+            for (GpuLinear p : g.linears()) maxWeight = Math.max(maxWeight, p.scratchElements());
         }
         this.scratch = d.allocate(2L * Math.max(1, maxWeight));
         List<Tensor> adapterTensors = new ArrayList<>();
