@@ -166,23 +166,28 @@ public final class Trainer {
             } catch (Compute.DeviceUnavailable e) {
                 throw BadInputException.at("device", "cuda: " + e.getMessage());
             }
-            this.memory = new MemoryMonitor(compute.probes());
-            if (cfg.device().equals("cuda")) out.println("device: " + compute.describe());
-            List<TrainerCallback> cbs = new ArrayList<>();
-            if (cfg.reportsTo("tensorboard"))
-                cbs.add(new TensorBoardCallback(new TensorBoardWriter(outputDir.resolve("runs")), memory));
-            // a jlinked runtime without java.desktop (the GPU machine's) cannot draw: say so once instead of failing the run
-            if (ModuleLayer.boot().findModule("java.desktop").isPresent()) cbs.add(new LossPlotCallback(outputDir.resolve("loss.png")));
-            else out.println("loss.png not drawn: this Java runtime has no java.desktop module");
-            MonitorSettings monitor = cfg.monitor() == null ? MonitorSettings.DEFAULTS
-                    : MonitorSettings.fromMap(RunState.JSON.convertValue(cfg.monitor(), Map.class), "monitor");
-            if (monitor.enabled() && cfg.evaluates())
-                cbs.add(new Monitor(monitor, dir -> {
-                    Files.createDirectories(dir);
-                    CheckpointContents.write(dir, s.lora, s.optimizer, schedule, s.dropoutRng, state, cfg);
-                }, out::println));
-            cbs.addAll(extraCallbacks);
-            callbacks = new CallbackList(cbs);
+            try {
+                this.memory = new MemoryMonitor(compute.probes());
+                if (cfg.device().equals("cuda")) out.println("device: " + compute.describe());
+                List<TrainerCallback> cbs = new ArrayList<>();
+                if (cfg.reportsTo("tensorboard"))
+                    cbs.add(new TensorBoardCallback(new TensorBoardWriter(outputDir.resolve("runs")), memory));
+                // a jlinked runtime without java.desktop (the GPU machine's) cannot draw: say so once instead of failing the run
+                if (ModuleLayer.boot().findModule("java.desktop").isPresent()) cbs.add(new LossPlotCallback(outputDir.resolve("loss.png")));
+                else out.println("loss.png not drawn: this Java runtime has no java.desktop module");
+                MonitorSettings monitor = cfg.monitor() == null ? MonitorSettings.DEFAULTS
+                        : MonitorSettings.fromMap(RunState.JSON.convertValue(cfg.monitor(), Map.class), "monitor");
+                if (monitor.enabled() && cfg.evaluates())
+                    cbs.add(new Monitor(monitor, dir -> {
+                        Files.createDirectories(dir);
+                        CheckpointContents.write(dir, s.lora, s.optimizer, schedule, s.dropoutRng, state, cfg);
+                    }, out::println));
+                cbs.addAll(extraCallbacks);
+                callbacks = new CallbackList(cbs);
+            } catch (IOException | RuntimeException e) {
+                compute.close();   // a GPU's memory and context, if it was opened
+                throw e;
+            }
         }
 
         @Override
