@@ -11,13 +11,11 @@ import java.nio.file.Path;
 public final class CudaBindings {
     final Native.Library driver, cublas;
     final KernelCompiler compiler;
-    final boolean emulated;
 
-    private CudaBindings(Native.Library driver, Native.Library cublas, KernelCompiler compiler, boolean emulated) {
+    private CudaBindings(Native.Library driver, Native.Library cublas, KernelCompiler compiler) {
         this.driver = driver;
         this.cublas = cublas;
         this.compiler = compiler;
-        this.emulated = emulated;
     }
 
     /**
@@ -31,16 +29,12 @@ public final class CudaBindings {
         Native.Library cublas = Native.open("cuBLAS is missing (install the CUDA toolkit's libcublas, or point QLORA4J_CUDA_LIBS at it)",
                 Native.searchDirs(), java.util.List.of("libcublasLt.so.13", "libcublasLt.so.12"),
                 "libcublas.so.13", "libcublas.so.12", "libcublas.so");
-        return new CudaBindings(driver, cublas, Nvrtc.system(), false);
+        return new CudaBindings(driver, cublas, Nvrtc.system());
     }
 
     /** The CPU emulator built at {@code library} (see dev.qlora4j.accel.emu.CpuEmulator). */
     public static CudaBindings emulated(Path library) {
         Native.Library lib = Native.openFile("the CPU emulator library", library);
-        return new CudaBindings(lib, lib, (source, name, cc) -> source.getBytes(StandardCharsets.UTF_8), true);
-    }
-
-    public boolean isEmulated() {
-        return emulated;
+        return new CudaBindings(lib, lib, (source, name, cc) -> source.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -32,13 +32,11 @@ public final class CudaDevice implements AutoCloseable {
     private final MemorySegment context, stream, module, params, values;
     private final Map<String, MemorySegment> functions = new HashMap<>();
     private final CachingAllocator allocator;
-    private final boolean emulated;
     private Map<String, long[]> profile;
     private boolean closed;
 
     private CudaDevice(CudaBindings bindings, int ordinal) {
         this.driver = new CudaDriver(bindings.driver);
-        this.emulated = bindings.emulated;
         driver.init();
         int count = driver.deviceCount();
         if (count == 0) throw new CudaUnavailableException("the NVIDIA driver finds no GPU");
@@ -97,10 +95,6 @@ public final class CudaDevice implements AutoCloseable {
     /** major·10 + minor (90 on an H100). */
     public int computeCapability() {
         return computeCapability;
-    }
-
-    public boolean isEmulated() {
-        return emulated;
     }
 
     public CachingAllocator allocator() {
