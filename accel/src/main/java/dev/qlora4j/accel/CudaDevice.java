@@ -155,12 +155,6 @@ public final class CudaDevice implements AutoCloseable {
         return b;
     }
 
-    public DeviceBuffer upload(byte[] values) {
-        DeviceBuffer b = allocate(values.length);
-        upload(MemorySegment.ofArray(values), b, 0);
-        return b;
-    }
-
     /** Waits for the stream's work, then copies device → host ({@code dst.byteSize()} bytes). */
     public void download(DeviceBuffer src, long srcOffset, MemorySegment dst) {
         owned();

@@ -54,10 +54,6 @@ public final class CudaDriver {
         getErrorName = lib.bind("cuGetErrorName", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     }
 
-    public String library() {
-        return library;
-    }
-
     /** cuInit, with the two answers of a machine without a usable GPU turned into a clear error. */
     public void init() {
         int rc = call("cuInit", () -> (int) init.invokeExact(0));
@@ -130,15 +126,6 @@ public final class CudaDriver {
 
     public void synchronize(MemorySegment stream) {
         check(call("cuStreamSynchronize", () -> (int) streamSynchronize.invokeExact(stream)), "cuStreamSynchronize");
-    }
-
-    /** A device pointer, or a CudaException (CUDA_ERROR_OUT_OF_MEMORY when the device is full). */
-    public long memAlloc(long bytes) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment p = a.allocate(JAVA_LONG);
-            check(call("cuMemAlloc", () -> (int) memAlloc.invokeExact(p, bytes)), "cuMemAlloc(" + bytes + " bytes)");
-            return p.get(JAVA_LONG, 0);
-        }
     }
 
     /** The raw answer of cuMemAlloc: 0 when it worked (pointer in out[0]), else the CUresult. */
