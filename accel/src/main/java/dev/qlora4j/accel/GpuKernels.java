@@ -36,6 +36,39 @@ public final class GpuKernels {
         d.launch(k, d.gridFor(n, BLOCK), BLOCK, src, dst, n);
     }
 
+    // rows [n] int32, table [*, cols] → out [n, cols] = scale·table[rows] (bf16)
+    public static void gatherRows(CudaDevice d, DeviceBuffer table, DeviceBuffer rows, DeviceBuffer out, int n, int cols, float scale) {
+        long count = (long) n * cols;
+        d.launch("gather_rows_bf16", d.gridFor(count, BLOCK), BLOCK, table, rows, out, cols, scale, count);
+    }
+
+    // src [n, cols] → dst[rows[r]] (bf16; rows distinct)
+    public static void scatterRows(CudaDevice d, DeviceBuffer src, DeviceBuffer rows, DeviceBuffer dst, int n, int cols) {
+        long count = (long) n * cols;
+        d.launch("scatter_rows_bf16", d.gridFor(count, BLOCK), BLOCK, src, rows, dst, cols, count);
+    }
+
+    // acc [n] += x [n] (bf16)
+    public static void add(CudaDevice d, DeviceBuffer acc, DeviceBuffer x, long n) {
+        d.launch("add_bf16", d.gridFor(n, BLOCK), BLOCK, acc, x, n);
+    }
+
+    // out [n] = a + b (bf16)
+    public static void addInto(CudaDevice d, DeviceBuffer out, DeviceBuffer a, DeviceBuffer b, long n) {
+        d.launch("add_out_bf16", d.gridFor(n, BLOCK), BLOCK, out, a, b, n);
+    }
+
+    // y [rows, cols] += bias [cols] F32 (y bf16)
+    public static void addBias(CudaDevice d, DeviceBuffer y, DeviceBuffer bias, int rows, int cols) {
+        long n = (long) rows * cols;
+        d.launch("add_bias_bf16", d.gridFor(n, BLOCK), BLOCK, y, bias, cols, n);
+    }
+
+    // x [n] → y [n]: each element kept (scaled by 1/(1 − p)) or zeroed by a hash of (seed, index) (bf16)
+    public static void dropout(CudaDevice d, DeviceBuffer x, DeviceBuffer y, float p, long seed, long n) {
+        d.launch("dropout_bf16", d.gridFor(n, BLOCK), BLOCK, x, y, p, seed, n);
+    }
+
     // gate, up [n] → act(gate)·up [n]
     public static void gatedForward(CudaDevice d, Gate kind, DType t, DeviceBuffer gate, DeviceBuffer up, DeviceBuffer out, long n) {
         d.launch("gated_fwd" + suffix(t), d.gridFor(n, BLOCK), BLOCK, kind.ordinal(), gate, up, out, n);

@@ -158,9 +158,9 @@ class KernelsTest {
         short[] ones = CudaDeviceTest.bf16(filled(n, 1f));
         try (CudaDevice d = TestDevices.open(kind)) {
             DeviceBuffer x = d.upload(ones), y1 = d.allocate(2L * n), y2 = d.allocate(2L * n), y3 = d.allocate(2L * n);
-            d.launch("dropout_bf16", d.gridFor(n, 256), 256, x, y1, p, 42L, (long) n);
-            d.launch("dropout_bf16", d.gridFor(n, 256), 256, x, y2, p, 42L, (long) n);
-            d.launch("dropout_bf16", d.gridFor(n, 256), 256, x, y3, p, 43L, (long) n);
+            GpuKernels.dropout(d, x, y1, p, 42L, n);
+            GpuKernels.dropout(d, x, y2, p, 42L, n);
+            GpuKernels.dropout(d, x, y3, p, 43L, n);
             float[] a = KernelsTest.down(d, y1, DType.BF16, n), b = KernelsTest.down(d, y2, DType.BF16, n), c = KernelsTest.down(d, y3, DType.BF16, n);
             assertThat(b).isEqualTo(a);
             int kept = 0, differ = 0;

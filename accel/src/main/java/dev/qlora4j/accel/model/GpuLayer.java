@@ -210,7 +210,7 @@ final class GpuLayer {
             added = norm(d, branch, postNorm, pre[1], rows);
         }
         DeviceBuffer out = d.allocate(2 * n);
-        d.launch("add_out_bf16", d.gridFor(n, 256), 256, out, h, added, n);
+        GpuKernels.addInto(d, out, h, added, n);
         d.free(added);
         return out;
     }

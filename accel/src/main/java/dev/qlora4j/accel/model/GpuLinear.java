@@ -73,8 +73,7 @@ final class GpuLinear {
     private DeviceBuffer adapterInput(CudaDevice d, DeviceBuffer x, int n, long seed) {
         if (!dropsOut()) return x;
         DeviceBuffer xd = d.allocate(2L * n * in);
-        long count = (long) n * in;
-        d.launch("dropout_bf16", d.gridFor(count, 256), 256, x, xd, lora.dropout(), seed, count);
+        GpuKernels.dropout(d, x, xd, lora.dropout(), seed, (long) n * in);
         return xd;
     }
 
@@ -85,7 +84,7 @@ final class GpuLinear {
     DeviceBuffer forward(CudaDevice d, DeviceBuffer x, int n, DeviceBuffer scratch, long seed, DeviceBuffer[] saved) {
         DeviceBuffer y = d.allocate(2L * n * out);
         d.matmul(false, true, n, out, in, 1f, x, DType.BF16, weight(d, scratch), DType.BF16, 0f, y, DType.BF16);
-        if (bias != null) d.launch("add_bias_bf16", d.gridFor((long) n * out, 256), 256, y, bias, out, (long) n * out);
+        if (bias != null) GpuKernels.addBias(d, y, bias, n, out);
         if (lora != null) {
             DeviceBuffer xd = adapterInput(d, x, n, seed);
             DeviceBuffer xa = d.allocate(2L * n * rank);
@@ -117,9 +116,8 @@ final class GpuLinear {
             // d drop(x)/dx = mask/(1 − p): the same mask applied to dxa·A
             DeviceBuffer t = d.allocate(2L * n * in), masked = d.allocate(2L * n * in);
             d.matmul(false, false, n, in, rank, 1f, dxa, DType.BF16, a16, DType.BF16, 0f, t, DType.BF16);
-            long count = (long) n * in;
-            d.launch("dropout_bf16", d.gridFor(count, 256), 256, t, masked, lora.dropout(), seed, count);
-            d.launch("add_bf16", d.gridFor(count, 256), 256, dx, masked, count);
+            GpuKernels.dropout(d, t, masked, lora.dropout(), seed, (long) n * in);
+            GpuKernels.add(d, dx, masked, (long) n * in);
             d.free(t);
             d.free(masked);
         } else {

@@ -234,7 +234,7 @@ public final class GpuTransformer implements AutoCloseable {
         int c = cfg.hiddenSize();
         DeviceBuffer h = d.allocate(2L * rows * c);
         float scale = cfg.scalesEmbeddings() ? (float) Math.sqrt(c) : 1f;
-        d.launch("gather_rows_bf16", d.gridFor((long) rows * c, 256), 256, embed, ids, h, c, scale, (long) rows * c);
+        GpuKernels.gatherRows(d, embed, ids, h, rows, c, scale);
         return h;
     }
 
@@ -285,7 +285,7 @@ public final class GpuTransformer implements AutoCloseable {
             rows[r] = r * tokens + last;
         }
         DeviceBuffer dRows = d.upload(rows), pooled = d.allocate(2L * batch * c), pooled32 = d.allocate(4L * batch * c);
-        d.launch("gather_rows_bf16", d.gridFor((long) batch * c, 256), 256, hf, dRows, pooled, c, 1f, (long) batch * c);
+        GpuKernels.gatherRows(d, hf, dRows, pooled, batch, c, 1f);
         GpuKernels.cast(d, pooled, DType.BF16, pooled32, DType.F32, (long) batch * c);
         DeviceBuffer logits = d.allocate(4L * batch * classes), loss = d.allocate(4L * batch), dLabels = d.upload(labels);
         d.matmul(false, true, batch, classes, c, 1f, pooled32, DType.F32, head, DType.F32, 0f, logits, DType.F32);
@@ -298,7 +298,7 @@ public final class GpuTransformer implements AutoCloseable {
             DeviceBuffer dp32 = d.allocate(4L * batch * c);
             d.matmul(false, false, batch, c, classes, 1f, logits, DType.F32, head, DType.F32, 0f, dp32, DType.F32);
             GpuKernels.cast(d, dp32, DType.F32, pooled, DType.BF16, (long) batch * c);
-            d.launch("scatter_rows_bf16", d.gridFor((long) batch * c, 256), 256, pooled, dRows, dhf, c, (long) batch * c);
+            GpuKernels.scatterRows(d, pooled, dRows, dhf, batch, c);
             d.free(dp32);
         }
         double sum = 0;

@@ -189,14 +189,11 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
         public Evaluated evaluate(PaddedBatch b) {
             GpuTransformer.Result r = run(b, CrossEntropy.Reduction.MEAN, 0f, false, 0);
             if (r.logits() == null) return new Evaluated(r.loss(), null);
-            int[] predicted = new int[b.rows()];
-            for (int i = 0; i < predicted.length; i++) {
-                int best = 0;
-                for (int c = 1; c < classes; c++) if (r.logits()[i * classes + c] > r.logits()[i * classes + best]) best = c;
-                predicted[i] = best;
+            try (var ignored = Tensor.noGrad()) {
+                return new Evaluated(r.loss(), Tensor.of(r.logits(), b.rows(), classes).argmax(1, false).toIntArray());
             }
-            return new Evaluated(r.loss(), predicted);
         }
+
 
         @Override
         public double causalLossSum(PaddedBatch b) {
