@@ -26,6 +26,7 @@ public final class CudaDevice implements AutoCloseable {
     private final CudaDriver driver;
     private final Cublas cublas;
     private final Thread owner = Thread.currentThread();
+    private final CudaBindings bindings;
     private final Arena arena = Arena.ofConfined();
     private final int ordinal, device, computeCapability, multiprocessors;
     private final String name;
@@ -36,11 +37,20 @@ public final class CudaDevice implements AutoCloseable {
     private boolean closed;
 
     private CudaDevice(CudaBindings bindings, int ordinal) {
+        this.bindings = bindings;
         this.driver = new CudaDriver(bindings.driver);
         driver.init();
         int count = driver.deviceCount();
         if (count == 0) throw new CudaUnavailableException("the NVIDIA driver finds no GPU");
-        if (ordinal < 0 || ordinal >= count) throw new CudaUnavailableException("no GPU " + ordinal + ": this machine has " + count);
+        if (ordinal < 0) {
+            // one rank of several on this machine: its local rank's GPU, or the only one it is shown (CUDA_VISIBLE_DEVICES per rank)
+            int local = -ordinal - 1;
+            if (count > 1 && local >= count)
+                throw new CudaUnavailableException("local rank " + local + " has no GPU of its own: this machine shows " + count
+                        + " (start at most one rank per GPU)");
+            ordinal = count == 1 ? 0 : local;
+        }
+        if (ordinal >= count) throw new CudaUnavailableException("no GPU " + ordinal + ": this machine has " + count);
         this.ordinal = ordinal;
         this.device = driver.device(ordinal);
         this.name = driver.deviceName(device);
@@ -71,17 +81,41 @@ public final class CudaDevice implements AutoCloseable {
      * slow, and needs g++).
      */
     public static CudaDevice open() {
+        return open(selectedBindings(), 0);
+    }
+
+    /**
+     * The GPU of a rank that is {@code localRank} among the ranks of its machine: GPU localRank,
+     * or GPU 0 when the rank is shown only one (the launcher set CUDA_VISIBLE_DEVICES per rank).
+     */
+    public static CudaDevice openForLocalRank(int localRank) {
+        return new CudaDevice(selectedBindings(), -localRank - 1);
+    }
+
+    private static CudaBindings selectedBindings() {
         String mode = System.getProperty("qlora4j.cuda", System.getenv().getOrDefault("QLORA4J_CUDA", ""));
         if (mode.equals("emulator")) {
             CudaBindings b = dev.qlora4j.accel.emu.CpuEmulator.bindings().orElseThrow(() ->
                     new CudaUnavailableException("the CUDA emulator could not be built: " + dev.qlora4j.accel.emu.CpuEmulator.whyNot()));
-            return open(b, 0);
+            return b;
         }
-        return open(CudaBindings.system(), 0);
+        return CudaBindings.system();
     }
 
     public static CudaDevice open(CudaBindings bindings, int ordinal) {
         return new CudaDevice(bindings, ordinal);
+    }
+
+    CudaBindings bindings() {
+        return bindings;
+    }
+
+    MemorySegment stream() {
+        return stream;
+    }
+
+    CudaDriver driver() {
+        return driver;
     }
 
     public String name() {

@@ -24,7 +24,7 @@ public final class CudaDriver {
     private final MethodHandle init, deviceGetCount, deviceGet, deviceGetName, deviceGetAttribute, primaryCtxRetain,
             primaryCtxRelease, ctxSetCurrent, ctxSynchronize, memAlloc, memFree, memGetInfo, memcpyHtoD, memcpyDtoH,
             memcpyDtoD, memsetD8, moduleLoadData, moduleGetFunction, launchKernel, streamCreate, streamSynchronize,
-            getErrorName;
+            streamQuery, getErrorName;
 
     CudaDriver(Native.Library lib) {
         this.library = lib.name();
@@ -51,6 +51,7 @@ public final class CudaDriver {
                 JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         streamCreate = lib.bind("cuStreamCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         streamSynchronize = lib.bind("cuStreamSynchronize", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        streamQuery = lib.bind("cuStreamQuery", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         getErrorName = lib.bind("cuGetErrorName", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     }
 
@@ -122,6 +123,14 @@ public final class CudaDriver {
             check(call("cuStreamCreate", () -> (int) streamCreate.invokeExact(s, 0)), "cuStreamCreate");
             return s.get(ADDRESS, 0);
         }
+    }
+
+    /** Whether the stream's work is done (cuStreamQuery: CUDA_SUCCESS, or CUDA_ERROR_NOT_READY while it runs). */
+    public boolean done(MemorySegment stream) {
+        int rc = call("cuStreamQuery", () -> (int) streamQuery.invokeExact(stream));
+        if (rc == 600) return false;
+        check(rc, "cuStreamQuery");
+        return true;
     }
 
     public void synchronize(MemorySegment stream) {

@@ -65,6 +65,10 @@ final class AdapterStore {
         d.free(staging);
     }
 
+    void allReduce(dev.qlora4j.accel.NcclComm nccl, long timeoutNanos) {
+        if (total > 0) nccl.allReduceSum(grads, total, timeoutNanos);
+    }
+
     /** The accumulated gradients added to the masters' .grad, then zeroed here: one download. */
     void gradientsToHost(CudaDevice d) {
         if (total == 0) return;

@@ -316,6 +316,12 @@ public final class GpuTransformer implements AutoCloseable {
         }
     }
 
+    /** The accumulated gradients (adapters and a trained head) summed over the ranks' GPUs, in place. */
+    public void allReduceGradients(dev.qlora4j.accel.NcclComm nccl, long timeoutNanos) {
+        adapters.allReduce(nccl, timeoutNanos);
+        if (headGrad != null) nccl.allReduceSum(headGrad, headMaster.numel(), timeoutNanos);
+    }
+
     /** The host's fp32 parameters changed (optimizer step, resume): copy them to the device. */
     public void parametersChanged() {
         adapters.refresh(d);

@@ -22,6 +22,7 @@ CUresult cuCtxSynchronize() { return 0; }
 CUresult cuStreamCreate(void** s, unsigned int) { *s = (void*) 3; return 0; }
 CUresult cuStreamDestroy_v2(void*) { return 0; }
 CUresult cuStreamSynchronize(void*) { return 0; }
+CUresult cuStreamQuery(void*) { return 0; }
 CUresult cuMemAlloc_v2(unsigned long long* p, size_t n) {
     std::lock_guard<std::mutex> g(emu_lock);
     if (n == 0) return 1;
@@ -112,5 +113,51 @@ int cublasGemmStridedBatchedEx(void*, int ta, int tb, int m, int n, int k, const
 int cublasGemmEx(void* h, int ta, int tb, int m, int n, int k, const void* alpha, const void* A, int at, int lda, const void* B,
                  int bt, int ldb, const void* beta, void* C, int ct, int ldc, int compute, int algo) {
     return cublasGemmStridedBatchedEx(h, ta, tb, m, n, k, alpha, A, at, lda, 0, B, bt, ldb, 0, beta, C, ct, ldc, 0, 1, compute, algo);
+}
+}
+
+// ---- NCCL over MPI: device memory is host memory here, so an all-reduce of device buffers is
+// MPI_Allreduce on the same pointers, through the MPI library the JVM has already opened
+// RTLD_GLOBAL (Open MPI's ABI: handles are addresses; MPICH's: int constants). For tests of the
+// multi-GPU path with mpirun and no GPU. Only float32 sums, what the trainer asks for.
+#include <dlfcn.h>
+#include <unistd.h>
+struct ncclUniqueId { char internal[128]; };
+struct EmuNcclComm { int nranks, rank; };
+static int emu_nccl_mpi(const void* send, void* recv, int count) {
+    static void* allreduce = dlsym(RTLD_DEFAULT, "MPI_Allreduce");
+    static void* world = dlsym(RTLD_DEFAULT, "ompi_mpi_comm_world");
+    if (!allreduce) return 2;   // ncclSystemError: no MPI in this process
+    if (world) {
+        typedef int (*fn)(const void*, void*, int, void*, void*, void*);
+        return ((fn) allreduce)(send, recv, count, dlsym(RTLD_DEFAULT, "ompi_mpi_float"), dlsym(RTLD_DEFAULT, "ompi_mpi_op_sum"), world);
+    }
+    typedef int (*fn)(const void*, void*, int, int, int, int);
+    return ((fn) allreduce)(send, recv, count, 0x4c00040a, 0x58000003, 0x44000000);
+}
+extern "C" {
+int ncclGetUniqueId(ncclUniqueId* id) {
+    memset(id->internal, 0, sizeof id->internal);
+    snprintf(id->internal, sizeof id->internal, "qlora4j-emu-%d", (int) getpid());
+    return 0;
+}
+int ncclCommInitRank(void** comm, int nranks, ncclUniqueId id, int rank) {
+    if (nranks < 1 || rank < 0 || rank >= nranks || strncmp(id.internal, "qlora4j-emu-", 12) != 0) return 4;   // ncclInvalidArgument
+    *comm = new EmuNcclComm{nranks, rank};
+    return 0;
+}
+int ncclAllReduce(const void* send, void* recv, size_t count, int datatype, int op, void* comm, void*) {
+    if (datatype != 7 || op != 0 || !comm || count > 0x7fffffff) return 4;
+    if (send == recv) {
+        std::vector<float> copy((const float*) send, (const float*) send + count);
+        return emu_nccl_mpi(copy.data(), recv, (int) count) == 0 ? 0 : 2;
+    }
+    return emu_nccl_mpi(send, recv, (int) count) == 0 ? 0 : 2;
+}
+int ncclCommGetAsyncError(void*, int* result) { *result = 0; return 0; }
+int ncclCommAbort(void* comm) { delete (EmuNcclComm*) comm; return 0; }
+int ncclCommDestroy(void* comm) { delete (EmuNcclComm*) comm; return 0; }
+const char* ncclGetErrorString(int result) {
+    return result == 0 ? "no error" : result == 2 ? "system error (the emulator's NCCL needs MPI in the process)" : "invalid argument";
 }
 }

@@ -93,26 +93,47 @@ public final class Main {
                         : args.getFirst() + " takes at most " + command.maxPositional() + " positional argument (got "
                         + String.join(", ", parsed.positional()) + ")");
             Object result = command.run(parsed, json ? stderr : stdout, stdin);
-            if (json) {
+            if (json && result != null) {   // null: a rank other than 0 of a distributed run, which prints nothing
                 ObjectMapper mapper = new ObjectMapper();
                 if (result instanceof JsonLines lines) for (Object line : lines.lines()) stdout.println(mapper.writeValueAsString(line));
                 else stdout.println(mapper.writeValueAsString(result));
             }
             return 0;
-        } catch (BadInputException e) {
-            stderr.println("error: " + e.getMessage());
-            if (debug) e.printStackTrace(stderr);
-            return 2;
-        } catch (dev.qlora4j.accel.CudaOutOfMemoryException e) {
-            stderr.println("error: " + e.getMessage() + " (lower per_device_train_batch_size or max_length, or set gradient_checkpointing)");
-            if (debug) e.printStackTrace(stderr);
-            return 2;
+        } catch (dev.qlora4j.train.dist.RankFailure f) {
+            // one rank of a distributed run: its line names the rank; then MPI_Finalize or, where the others cannot know, MPI_Abort
+            Throwable cause = f.getCause() == null ? f : f.getCause();
+            int status = f.getCause() == null ? 2 : status(cause);
+            if (f.shown()) {
+                report(cause, f.label() + ": ", stderr, debug);
+                stderr.flush();
+            }
+            f.end(status);
+            return status;
         } catch (Exception | Error e) {
-            stderr.println("internal error: " + e);
-            if (debug) e.printStackTrace(stderr);
-            else stderr.println("(run again with --debug for the stack trace)");
-            return 1;
+            report(e, "", stderr, debug);
+            return status(e);
         }
+    }
+
+    /** Exit status: 2 for the user's mistakes (input, GPU memory, no usable device), 1 for collectives that failed and for bugs. */
+    private static int status(Throwable e) {
+        return e instanceof BadInputException || e instanceof dev.qlora4j.accel.CudaOutOfMemoryException
+                || e instanceof dev.qlora4j.train.compute.Compute.DeviceUnavailable ? 2 : 1;
+    }
+
+    /** The one line of an error ({@code who}: "rank 1 of 2: " in a distributed run), with the stack trace under --debug. */
+    private static void report(Throwable e, String who, PrintStream stderr, boolean debug) {
+        if (e instanceof BadInputException) stderr.println("error: " + who + e.getMessage());
+        else if (e instanceof dev.qlora4j.accel.CudaOutOfMemoryException)
+            stderr.println("error: " + who + e.getMessage() + " (lower per_device_train_batch_size or max_length, or set gradient_checkpointing)");
+        else if (e instanceof dev.qlora4j.train.compute.Compute.DeviceUnavailable) stderr.println("error: " + who + "device: cuda: " + e.getMessage());
+        else if (e instanceof dev.qlora4j.train.dist.DistributedException || e instanceof dev.qlora4j.accel.CollectiveTimeoutException)
+            stderr.println("error: " + who + e.getMessage());
+        else {
+            stderr.println("internal error: " + who + e);
+            if (!debug) stderr.println("(run again with --debug for the stack trace)");
+        }
+        if (debug) e.printStackTrace(stderr);
     }
 
     private static void usage(PrintStream out) {

@@ -6,7 +6,14 @@ import dev.qlora4j.train.trainer.Trainer;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import dev.qlora4j.train.dist.Agreement;
+import dev.qlora4j.train.dist.Launch;
+import dev.qlora4j.train.dist.RankFailure;
+import dev.qlora4j.train.dist.World;
+
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.Optional;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,10 +43,41 @@ final class TrainCommand implements Main.Command {
         return Set.of("config", "set");
     }
 
+    /**
+     * Under a launcher (mpirun, srun, …) this process is one rank of the run: MPI is started
+     * first, the config is parsed and checked on every rank (a mistake is reported once, by rank
+     * 0), the ranks compare their config and data, then train together; only rank 0 prints and
+     * returns a result.
+     */
     @Override
     public Object run(Args args, PrintStream out) throws Exception {
-        TrainingConfig cfg = TrainingConfigParser.load(configFile(args), args.all("set"));
-        Trainer trainer = new Trainer(cfg, out, List.of());
+        Map<String, String> env = System.getenv();
+        Optional<Launch> launch = Launch.fromEnvironment(env);
+        // before any kernel runs: the compute threads of this rank are the cores its launcher gave it
+        if (launch.isPresent() && System.getProperty("qlora4j.threads") == null)
+            System.setProperty("qlora4j.threads", Integer.toString(launch.get().threads(env, Runtime.getRuntime().availableProcessors(),
+                    Launch.onlineCpus())));
+        World world = launch.isPresent() ? World.fromEnvironment(env) : World.single();
+        try {
+            Map<String, Object> result = train(args, out, world);
+            world.close();
+            return world.isMain() ? result : null;
+        } catch (RankFailure f) {
+            throw f;
+        } catch (Exception | Error e) {
+            if (!world.distributed()) throw e;
+            throw RankFailure.fatal(world, e);
+        }
+    }
+
+    private Map<String, Object> train(Args args, PrintStream out, World world) throws Exception {
+        Path file = configFile(args);
+        TrainingConfig cfg = Agreement.agree(world, "reading the config", () -> TrainingConfigParser.load(file, args.all("set")));
+        world.timeoutSeconds(cfg.ddpTimeout());
+        List<Path> data = new ArrayList<>();
+        for (String f : new String[]{cfg.trainFile(), cfg.evalFile()}) if (f != null) data.add(Path.of(f));
+        Agreement.sameInputs(world, cfg.resolved(), data);
+        Trainer trainer = new Trainer(cfg, out, List.of(), world);
         Object previous = onInterrupt(trainer::requestStop);
         Trainer.Result r;
         try {

@@ -2,6 +2,8 @@ package dev.qlora4j.train.compute;
 
 import dev.qlora4j.accel.CudaDevice;
 import dev.qlora4j.accel.CudaException;
+import dev.qlora4j.accel.NcclComm;
+import dev.qlora4j.train.dist.RankFailure;
 import dev.qlora4j.accel.model.GpuTransformer;
 import dev.qlora4j.model.config.Task;
 import dev.qlora4j.model.lora.LoraModel;
@@ -9,6 +11,7 @@ import dev.qlora4j.model.nn.Transformer;
 import dev.qlora4j.tensor.CrossEntropy;
 import dev.qlora4j.tensor.Tensor;
 import dev.qlora4j.train.data.PaddedBatch;
+import dev.qlora4j.train.dist.World;
 import dev.qlora4j.train.report.MemoryProbe;
 
 import java.util.List;
@@ -44,8 +47,12 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
     /** "cpu", or the GPU's ordinal and name. */
     String describe();
 
-    /** The step's micro-batches are done: the host parameters' gradients are complete. */
-    void gradientsReady();
+    /**
+     * The step's micro-batches are done: the host parameters' gradients are complete. True when
+     * they are already summed over the ranks of a distributed run (the GPU's NCCL all-reduce),
+     * false when that is still to do (or there is one rank).
+     */
+    boolean gradientsReady();
 
     /** The host parameters changed (optimizer step, restored checkpoint). */
     void parametersChanged();
@@ -67,7 +74,15 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
 
     /** "cpu" or "cuda" (the config's device, the CLI's --device); lora may be null (a model without an adapter being trained). */
     static Compute of(String device, Transformer model, LoraModel lora) {
-        return device.equals("cuda") ? Gpu.open(model, lora) : new Cpu(model);
+        return of(device, model, lora, World.single());
+    }
+
+    /**
+     * The same for one rank of {@code world}: with cuda, the GPU of the rank's local rank (GPU 0
+     * where each rank sees one), and an NCCL communicator over the ranks' GPUs.
+     */
+    static Compute of(String device, Transformer model, LoraModel lora, World world) {
+        return device.equals("cuda") ? Gpu.open(model, lora, world) : new Cpu(model);
     }
 
     final class Cpu implements Compute {
@@ -125,7 +140,9 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
         }
 
         @Override
-        public void gradientsReady() {}
+        public boolean gradientsReady() {
+            return false;
+        }
 
         @Override
         public void parametersChanged() {}
@@ -144,6 +161,8 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
         private final GpuTransformer model;
         private final Transformer host;
         private final int classes;
+        private NcclComm nccl;
+        private long ncclTimeout;
 
         private Gpu(CudaDevice device, GpuTransformer model, Transformer host) {
             this.device = device;
@@ -157,20 +176,37 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
             return new dev.qlora4j.model.generate.TokenGenerator(host, eosIds, model.decoder());
         }
 
-        static Gpu open(Transformer model, LoraModel lora) {
-            CudaDevice d;
+        static Gpu open(Transformer model, LoraModel lora, World world) {
+            CudaDevice d = null;
+            RuntimeException failure = null;
+            Gpu gpu = null;
             try {
-                d = CudaDevice.open();
-            } catch (CudaException e) {
-                throw new DeviceUnavailable(e.getMessage());
+                d = world.distributed() ? CudaDevice.openForLocalRank(world.localRank()) : CudaDevice.open();
+                gpu = new Gpu(d, new GpuTransformer(d, model, lora), model);
+            } catch (CudaException | IllegalArgumentException e) {
+                failure = new DeviceUnavailable(e.getMessage());
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            if (failure != null && d != null) d.close();
+            if (!world.distributed()) {
+                if (failure != null) throw failure;
+                return gpu;
+            }
+            // every rank has its GPU and model before they meet in NCCL, or none goes on
+            int failed = world.failures(failure != null, "opening the GPUs");
+            if (failure != null) throw RankFailure.agreed(world, failure, false);
+            if (failed > 0) {
+                gpu.close();
+                throw RankFailure.quiet(world, failed + " ranks could not open their GPU");
             }
             try {
-                return new Gpu(d, new GpuTransformer(d, model, lora), model);
-            } catch (IllegalArgumentException e) {
-                d.close();
-                throw new DeviceUnavailable(e.getMessage());
+                byte[] id = world.broadcast(world.isMain() ? NcclComm.uniqueId(d) : new byte[0], "the NCCL unique id");
+                gpu.nccl = NcclComm.init(d, world.size(), world.rank(), id);
+                gpu.ncclTimeout = world.timeoutNanos();
+                return gpu;
             } catch (RuntimeException e) {
-                d.close();
+                gpu.close();
                 throw e;
             }
         }
@@ -211,8 +247,14 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
         }
 
         @Override
-        public void gradientsReady() {
+        public boolean gradientsReady() {
+            if (nccl != null) {
+                model.allReduceGradients(nccl, ncclTimeout);
+                model.gradientsToHost();
+                return true;
+            }
             model.gradientsToHost();
+            return false;
         }
 
         @Override
@@ -238,6 +280,7 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
 
         @Override
         public void close() {
+            if (nccl != null) nccl.close();
             device.close();
         }
     }

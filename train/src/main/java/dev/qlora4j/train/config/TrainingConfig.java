@@ -30,7 +30,7 @@ public record TrainingConfig(
         Integer saveTotalLimit, boolean loadBestModelAtEnd, String metricForBestModel, boolean greaterIsBetter,
         Integer earlyStoppingPatience, double earlyStoppingThreshold,
         boolean gradientCheckpointing, boolean bf16, long seed, Long dataSeed, String resumeFromCheckpoint, List<String> reportTo,
-        String adapterNameOrPath, String device, ObjectNode lora, ObjectNode quantization, ObjectNode monitor,
+        String adapterNameOrPath, String device, int ddpTimeout, ObjectNode lora, ObjectNode quantization, ObjectNode monitor,
         ObjectNode resolved) {
 
     /**

@@ -169,6 +169,8 @@ public final class TrainingConfigParser {
         List<String> reportTo = reportTo();
         String adapter = string("adapter_name_or_path", null);
         String device = choice("device", "cpu", "cpu", "cuda");
+        // HF's ddp_timeout: seconds a rank waits in a collective for the others before the run is ended
+        int ddpTimeout = Math.toIntExact(integer("ddp_timeout", 1800, 1));
         ObjectNode lora = object("lora"), quant = object("quantization"), monitor = object("monitor");
         if (adapter != null && lora != null) errors.add("give \"lora\" (new adapter) or \"adapter_name_or_path\" (existing one), not both");
         inert();
@@ -182,11 +184,11 @@ public final class TrainingConfigParser {
                 groupByLength, dropLast, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, schedKwargs, warmupRatio,
                 warmupSteps, clip, count(logging), firstStep, loggingStrategy, evalStrategy, evalOnStart, count(evalSteps), saveStrategy, count(saveSteps), limit,
                 loadBest, metric, greater, patience, threshold,
-                ckpt, bf16, seed, dataSeed, resume, reportTo, adapter, device, lora, quant, monitor);
+                ckpt, bf16, seed, dataSeed, resume, reportTo, adapter, device, ddpTimeout, lora, quant, monitor);
         return new TrainingConfig(model, out, train, evalFile, split, maxEval, maxLength, task, dataFormat, responsesOnly, shuffle,
                 groupByLength, dropLast, fraction, fold, folds, trainBatch, evalBatch, accum, epochs, maxSteps, lr, wd, b1, b2, eps, optim, sched, schedArgs, warmupRatio,
                 warmupSteps, clip, logging, firstStep, loggingStrategy, evalStrategy, evalOnStart, evalSteps, saveStrategy, saveSteps, limit, loadBest, metric, greater,
-                patience, threshold, ckpt, bf16, seed, dataSeed, resume, reportTo, adapter, device, lora, quant, monitor, resolved);
+                patience, threshold, ckpt, bf16, seed, dataSeed, resume, reportTo, adapter, device, ddpTimeout, lora, quant, monitor, resolved);
     }
 
     /** {@code lr_scheduler_kwargs}: the keys the schedule takes (HF's names), numbers; min_lr becomes a rate of the base. */
@@ -238,7 +240,7 @@ public final class TrainingConfigParser {
                 "lr_scheduler_type", "lr_scheduler_kwargs", "warmup_ratio", "warmup_steps", "max_grad_norm", "logging_steps", "logging_first_step",
                 "logging_strategy", "eval_strategy", "eval_on_start", "eval_steps", "save_strategy", "save_steps", "save_total_limit", "load_best_model_at_end",
                 "metric_for_best_model", "greater_is_better", "early_stopping_patience", "early_stopping_threshold", "gradient_checkpointing", "bf16", "seed", "data_seed", "resume_from_checkpoint",
-                "report_to", "adapter_name_or_path", "device", "lora", "quantization", "monitor"};
+                "report_to", "adapter_name_or_path", "device", "ddp_timeout", "lora", "quantization", "monitor"};
         ObjectNode n = JSON.createObjectNode();
         for (int i = 0; i < names.length; i++) n.set(names[i], JSON.valueToTree(values[i]));
         return n;

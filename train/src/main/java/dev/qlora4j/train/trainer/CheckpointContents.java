@@ -32,8 +32,9 @@ final class CheckpointContents {
             CONFIG = "training_config.json";
 
     static void write(Path dir, LoraModel lora, Optimizer opt, Schedule schedule, Generator dropout, RunState state,
-                      TrainingConfig cfg) throws IOException {
+                      TrainingConfig cfg, int worldSize) throws IOException {
         lora.save(dir);
+        DataParallel.write(dir, cfg, worldSize);
         Map<String, Tensor> optimizerState = new java.util.LinkedHashMap<>(opt.stateDict());
         SafetensorsWriter.write(dir.resolve(OPTIMIZER), optimizerState,
                 Map.of("optimizer", cfg.optim(), "step", Integer.toString(opt.stepCount())));

@@ -5,6 +5,7 @@ import dev.qlora4j.train.compute.Compute;
 import dev.qlora4j.train.data.Collator;
 import dev.qlora4j.train.data.Example;
 import dev.qlora4j.train.data.PaddedBatch;
+import dev.qlora4j.train.dist.World;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,11 +20,16 @@ import java.util.Map;
 final class Evaluation {
     private Evaluation() {}
 
-    static Map<String, Double> run(Compute compute, Task task, List<Example> examples, Collator collator, int batchSize) {
+    /**
+     * With several ranks, batch i (in file order) is evaluated by rank i mod ranks and the sums
+     * are reduced, so every rank gets the one-process result.
+     */
+    static Map<String, Double> run(Compute compute, Task task, List<Example> examples, Collator collator, int batchSize, World world) {
         double lossSum = 0;
         long rows = 0, correct = 0;
         boolean classifier = task == Task.SEQUENCE_CLASSIFICATION;
-        for (int from = 0; from < examples.size(); from += batchSize) {
+        for (int from = 0, batch = 0; from < examples.size(); from += batchSize, batch++) {
+            if (batch % world.size() != world.rank()) continue;
             PaddedBatch b = collator.collate(examples.subList(from, Math.min(examples.size(), from + batchSize)));
             if (!classifier && b.labelTokens() == 0) continue;   // nothing to predict in this batch
             Compute.Evaluated e = compute.evaluate(b);
@@ -33,6 +39,13 @@ final class Evaluation {
             }
             lossSum += e.loss() * b.rows();
             rows += b.rows();
+        }
+        if (world.distributed()) {
+            double[] sums = {lossSum, rows, correct};
+            world.allReduceSum(sums, "the evaluation");
+            lossSum = sums[0];
+            rows = (long) sums[1];
+            correct = (long) sums[2];
         }
         Map<String, Double> m = new LinkedHashMap<>();
         double loss = rows == 0 ? Double.NaN : lossSum / rows;

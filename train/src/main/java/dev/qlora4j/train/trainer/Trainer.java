@@ -23,8 +23,13 @@ import dev.qlora4j.train.report.TensorBoardWriter;
 import dev.qlora4j.train.report.TrainProgress;
 import dev.qlora4j.train.report.TrainingMetrics;
 
+import dev.qlora4j.train.dist.Agreement;
+import dev.qlora4j.train.dist.World;
+
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,11 +55,21 @@ public final class Trainer {
     private final PrintStream out;
     private final List<TrainerCallback> extraCallbacks;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
+    private final World world;
 
     public Trainer(TrainingConfig cfg, PrintStream out, List<TrainerCallback> callbacks) {
+        this(cfg, out, callbacks, World.single());
+    }
+
+    /**
+     * A run on one rank of {@code world}: every rank trains on its share of each global batch;
+     * only rank 0 writes files and prints ({@code out} is ignored on the others).
+     */
+    public Trainer(TrainingConfig cfg, PrintStream out, List<TrainerCallback> callbacks, World world) {
         this.cfg = cfg;
-        this.out = out;
-        this.extraCallbacks = List.copyOf(callbacks);
+        this.world = world;
+        this.out = world.isMain() ? out : new PrintStream(OutputStream.nullOutputStream());
+        this.extraCallbacks = world.isMain() ? List.copyOf(callbacks) : List.of();
     }
 
     /** Asks the loop to save a checkpoint after the current step and stop (Ctrl-C). */
@@ -64,23 +79,29 @@ public final class Trainer {
 
     public Result train() throws IOException {
         Path outputDir = Path.of(cfg.outputDir());
-        if (Files.exists(outputDir) && !Files.isDirectory(outputDir))
-            throw BadInputException.at("output_dir", outputDir + " is a file, not a folder");
-        try {
-            Files.createDirectories(outputDir);
-        } catch (IOException e) {
-            throw BadInputException.at("output_dir", "cannot create the folder " + outputDir + " (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null || e.getMessage().equals(outputDir.toString()) ? "" : ": " + e.getMessage()) + ")");
+        // rank 0 prepares the output folder and picks the checkpoint; every rank then loads (a failure on any is agreed on)
+        Path resume = Agreement.agree(world, "the output folder", () -> {
+            if (!world.isMain()) return null;
+            prepareOutputDir(outputDir);
+            return resumeCheckpoint(outputDir);
+        });
+        if (world.distributed()) {
+            byte[] chosen = world.broadcast(resume == null ? new byte[0] : resume.toString().getBytes(StandardCharsets.UTF_8),
+                    "the checkpoint to resume from");
+            resume = chosen.length == 0 ? null : Path.of(new String(chosen, StandardCharsets.UTF_8));
         }
-        if (!Files.isWritable(outputDir)) throw BadInputException.at("output_dir", "the folder " + outputDir + " is not writable");
-        Path resume = resumeCheckpoint(outputDir);
+        Path resumeFrom = resume;
+        TrainingSetup setup = Agreement.agree(world, "loading", () -> {
+            if (resumeFrom != null) DataParallel.checkResume(resumeFrom, cfg, world);
+            return TrainingSetup.create(cfg, resumeFrom);
+        });
         RunState state = resume != null ? RunState.read(resume, outputDir) : new RunState(outputDir);
-        TrainingSetup setup = TrainingSetup.create(cfg, resume);
         try (setup.model) {
+            int ranks = world.size(), accumulation = cfg.gradientAccumulationSteps() * ranks;   // micro-batches of a global step
             BatchPlan plan = setup.data.trainPlan(cfg.perDeviceTrainBatchSize(),
-                    cfg.groupByLength() ? cfg.perDeviceTrainBatchSize() * cfg.gradientAccumulationSteps() : 0, cfg.dataloaderDropLast());
+                    cfg.groupByLength() ? cfg.perDeviceTrainBatchSize() * accumulation : 0, cfg.dataloaderDropLast());
             if (setup.data.train().isEmpty()) throw BadInputException.at(cfg.trainFile(), "no training examples");
-            long stepsPerEpoch = plan.optimizerStepsPerEpoch(cfg.gradientAccumulationSteps());
+            long stepsPerEpoch = plan.optimizerStepsPerEpoch(accumulation);
             long total = cfg.maxSteps() > 0 ? cfg.maxSteps() : (long) Math.ceil(cfg.numTrainEpochs() * stepsPerEpoch);
             Schedule schedule = new Schedule(LrSchedule.of(cfg.lrSchedulerType()), cfg.lrSchedulerKwargs(), cfg.learningRate(),
                     Schedule.warmupSteps(cfg.warmupSteps(), cfg.warmupRatio(), total), total);
@@ -105,10 +126,25 @@ public final class Trainer {
                 out.println("resuming from " + resume + " at step " + state.globalStep + " of " + total);
             }
             setup.data.report().lines().forEach(out::println);
+            if (world.distributed())
+                out.println("data parallel: " + world.describe() + "; global batch " + cfg.perDeviceTrainBatchSize() * accumulation + " = "
+                        + cfg.perDeviceTrainBatchSize() + " per device × " + cfg.gradientAccumulationSteps() + " accumulation × " + ranks + " ranks");
             try (Loop loop = new Loop(setup, plan, schedule, state, stepsPerEpoch)) {
                 return loop.run();
             }
         }
+    }
+
+    private static void prepareOutputDir(Path outputDir) {
+        if (Files.exists(outputDir) && !Files.isDirectory(outputDir))
+            throw BadInputException.at("output_dir", outputDir + " is a file, not a folder");
+        try {
+            Files.createDirectories(outputDir);
+        } catch (IOException e) {
+            throw BadInputException.at("output_dir", "cannot create the folder " + outputDir + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null || e.getMessage().equals(outputDir.toString()) ? "" : ": " + e.getMessage()) + ")");
+        }
+        if (!Files.isWritable(outputDir)) throw BadInputException.at("output_dir", "the folder " + outputDir + " is not writable");
     }
 
     private Path resumeCheckpoint(Path outputDir) throws IOException {
@@ -162,7 +198,7 @@ public final class Trainer {
             this.outputDir = state.outputDir;
             this.causal = s.data.task() == Task.CAUSAL_LM;
             try {
-                this.compute = Compute.of(cfg.device(), s.model, s.lora);
+                this.compute = Compute.of(cfg.device(), s.model, s.lora, world);
             } catch (Compute.DeviceUnavailable e) {
                 throw BadInputException.at("device", "cuda: " + e.getMessage());
             }
@@ -170,17 +206,21 @@ public final class Trainer {
                 this.memory = new MemoryMonitor(compute.probes());
                 if (cfg.device().equals("cuda")) out.println("device: " + compute.describe());
                 List<TrainerCallback> cbs = new ArrayList<>();
-                if (cfg.reportsTo("tensorboard"))
+                if (!world.isMain()) {
+                    // the other ranks write nothing: no TensorBoard, plot or monitor files
+                } else if (cfg.reportsTo("tensorboard"))
                     cbs.add(new TensorBoardCallback(new TensorBoardWriter(outputDir.resolve("runs")), memory));
                 // a jlinked runtime without java.desktop (the GPU machine's) cannot draw: say so once instead of failing the run
-                if (ModuleLayer.boot().findModule("java.desktop").isPresent()) cbs.add(new LossPlotCallback(outputDir.resolve("loss.png")));
+                if (!world.isMain()) {
+                    // nothing drawn here
+                } else if (ModuleLayer.boot().findModule("java.desktop").isPresent()) cbs.add(new LossPlotCallback(outputDir.resolve("loss.png")));
                 else out.println("loss.png not drawn: this Java runtime has no java.desktop module");
                 MonitorSettings monitor = cfg.monitor() == null ? MonitorSettings.DEFAULTS
                         : MonitorSettings.fromMap(RunState.JSON.convertValue(cfg.monitor(), Map.class), "monitor");
-                if (monitor.enabled() && cfg.evaluates())
+                if (monitor.enabled() && cfg.evaluates() && world.isMain())
                     cbs.add(new Monitor(monitor, dir -> {
                         Files.createDirectories(dir);
-                        CheckpointContents.write(dir, s.lora, s.optimizer, schedule, s.dropoutRng, state, cfg);
+                        CheckpointContents.write(dir, s.lora, s.optimizer, schedule, s.dropoutRng, state, cfg, world.size());
                     }, out::println));
                 cbs.addAll(extraCallbacks);
                 callbacks = new CallbackList(cbs);
@@ -219,6 +259,7 @@ public final class Trainer {
                 if (cfg.evalOnStart() && state.globalStep == 0) evaluate(progress, false);
                 while (state.globalStep < state.maxSteps) {
                     double[] lossAndNorm = step(state.globalStep);
+                    boolean stop = lossAndNorm[2] > 0;   // asked on any rank (Ctrl-C), so every rank stops at the same step
                     double lr = schedule.lr(state.globalStep);
                     s.optimizer.step((float) lr);
                     s.optimizer.zeroGrad();
@@ -245,7 +286,7 @@ public final class Trainer {
                             || cfg.saveStrategy().equals("epoch") && epochEnd
                             || cfg.saveStrategy().equals("best") && metrics != null && state.bestGlobalStep != null
                             && state.bestGlobalStep == state.globalStep;
-                    if (stopRequested.get()) save = true;
+                    if (stop) save = true;
                     if (save) saveCheckpoint();
                     callbacks.onStepEnd(state);
                     if (metrics != null && earlyStopping != null && earlyStopping.shouldStop(metricHistory())) {
@@ -254,7 +295,7 @@ public final class Trainer {
                                 + " has not improved for " + cfg.earlyStoppingPatience() + " evaluations");
                         break;
                     }
-                    if (stopRequested.get()) {
+                    if (stop) {
                         interrupted = true;
                         progress.message("stopped at step " + state.globalStep + "; checkpoint saved, resume with resume_from_checkpoint=true");
                         break;
@@ -271,32 +312,53 @@ public final class Trainer {
             return cfg.seed() * 0x9E3779B97F4A7C15L ^ (step << 16 | micro);
         }
 
-        /** Forward and backward of one optimizer step's micro-batches: {loss, gradient norm before clipping}. */
+        /**
+         * Forward and backward of one optimizer step's micro-batches: {loss, gradient norm before
+         * clipping, stop requested}. With several ranks the step's micro-batches are those of the
+         * global batch, rank r taking every size-th from the r-th (accelerate's batch sharding);
+         * the loss is normalised over the whole global batch (the label tokens of every rank's
+         * micro-batches, which every rank counts itself since all read the same data; a
+         * classifier: the global number of micro-batches), and the gradients and statistics are
+         * summed over the ranks once per step, so the step equals the one-process step with
+         * gradient_accumulation_steps × ranks.
+         */
         double[] step(long step) {
-            List<MicroBatch> micro = plan.optimizerStep(step, cfg.gradientAccumulationSteps());
-            List<PaddedBatch> batches = new ArrayList<>(micro.size());
+            List<MicroBatch> micro = plan.optimizerStep(step, cfg.gradientAccumulationSteps() * world.size());
             long labelTokens = 0;
-            for (MicroBatch m : micro) {
-                PaddedBatch b = collator.collate(m.examples());
-                batches.add(b);
+            List<PaddedBatch> batches = new ArrayList<>();
+            List<Integer> globalIndex = new ArrayList<>();
+            for (int i = 0; i < micro.size(); i++) {
+                boolean mine = i % world.size() == world.rank();
+                if (!mine && !causal) continue;
+                PaddedBatch b = collator.collate(micro.get(i).examples());
                 labelTokens += b.labelTokens();
-                sessionSamples += b.rows();
+                if (!mine) continue;
+                batches.add(b);
+                globalIndex.add(i);
             }
-            double loss = 0;
-            for (int i = 0; i < batches.size(); i++) {
-                PaddedBatch b = batches.get(i);
+            double loss = 0, tokens = 0, samples = 0;
+            for (int j = 0; j < batches.size(); j++) {
+                PaddedBatch b = batches.get(j);
+                long seed = dropoutSeed(step, globalIndex.get(j));
+                s.dropoutRng.reseed(seed);   // the CPU's dropout masks: fixed by the micro-batch's place in the global step, like the GPU's
                 // the loss over the tokens of the whole accumulated batch (transformers ≥ 4.46), a classifier's mean per micro-batch
-                loss += causal ? compute.lossAndBackward(b, CrossEntropy.Reduction.SUM, Math.max(1, labelTokens), dropoutSeed(step, i))
-                        : compute.lossAndBackward(b, CrossEntropy.Reduction.MEAN, batches.size(), dropoutSeed(step, i));
-                long tokens = 0;
+                loss += causal ? compute.lossAndBackward(b, CrossEntropy.Reduction.SUM, Math.max(1, labelTokens), seed)
+                        : compute.lossAndBackward(b, CrossEntropy.Reduction.MEAN, micro.size(), seed);
                 for (int v : b.attentionMask().toIntArray()) tokens += v;
-                windowTokens += tokens;
-                sessionTokens += tokens;
-                state.numInputTokensSeen += tokens;
+                samples += b.rows();
             }
-            compute.gradientsReady();
+            boolean reduced = compute.gradientsReady();
+            double[] stats = {loss, tokens, samples, stopRequested.get() ? 1 : 0};
+            if (world.distributed()) {
+                if (!reduced) DataParallel.allReduceGradients(world, s.lora.trainableParameters(), "the gradients of step " + (step + 1));
+                world.allReduceSum(stats, "the statistics of step " + (step + 1));
+            }
+            windowTokens += (long) stats[1];
+            sessionTokens += (long) stats[1];
+            state.numInputTokensSeen += (long) stats[1];
+            sessionSamples += (long) stats[2];
             double norm = GradientClipping.clip(s.lora.trainableParameters(), cfg.maxGradNorm());
-            return new double[]{loss, norm};
+            return new double[]{stats[0], norm, stats[3]};
         }
 
         void log(double gradNorm, double lr, long start, ProgressDisplay progress) throws IOException {
@@ -319,7 +381,8 @@ public final class Trainer {
         Map<String, Double> evaluate(ProgressDisplay progress, boolean candidate) throws IOException {
             if (s.data.eval().isEmpty()) return null;
             s.lora.setTraining(false);
-            Map<String, Double> metrics = Evaluation.run(compute, s.model.config().task(), s.data.eval(), collator, cfg.perDeviceEvalBatchSize());
+            Map<String, Double> metrics = Evaluation.run(compute, s.model.config().task(), s.data.eval(), collator, cfg.perDeviceEvalBatchSize(),
+                    world);
             s.lora.setTraining(true);
             LogEntry entry = new LogEntry(state.globalStep, state.epoch, metrics);
             state.logHistory.add(entry);
@@ -349,13 +412,17 @@ public final class Trainer {
                 Path best = outputDir.resolve(Checkpoints.PREFIX + state.bestGlobalStep);
                 if (state.bestGlobalStep == state.globalStep || Files.isDirectory(best)) state.bestModelCheckpoint = best.toString();
             }
+            // every rank must hold the same adapter and optimizer state; a difference would be a bug, found here
+            if (world.distributed()) DataParallel.checkSameState(world, s.lora.trainableParameters(), s.optimizer, state.globalStep);
+            if (!world.isMain()) return;
             Path dir = Checkpoints.save(outputDir, name, d -> CheckpointContents.write(d, s.lora, s.optimizer, schedule, s.dropoutRng,
-                    state, cfg));
+                    state, cfg, world.size()));
             Checkpoints.rotate(outputDir, cfg.saveTotalLimit(), state.bestModelCheckpoint == null ? null : Path.of(state.bestModelCheckpoint));
             callbacks.onSave(state, dir);
         }
 
         void finish(long start, boolean interrupted) throws IOException {
+            if (!world.isMain()) return;
             if (!interrupted) {
                 Path bestDir = state.bestModelCheckpoint == null ? null : Path.of(state.bestModelCheckpoint);
                 if (cfg.loadBestModelAtEnd() && bestDir != null && Files.isDirectory(bestDir)) {
