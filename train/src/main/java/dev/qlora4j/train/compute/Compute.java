@@ -243,7 +243,7 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
 
         @Override
         public String describe() {
-            return "cuda:" + device.ordinal() + " (" + device.name() + ")";
+            return "cuda:" + device.ordinal() + " (" + device.name() + ")" + (nccl == null ? "" : ", NCCL over " + nccl.ranks() + " ranks");
         }
 
         @Override

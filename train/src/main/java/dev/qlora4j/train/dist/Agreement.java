@@ -75,7 +75,7 @@ public final class Agreement {
                 if (!Arrays.equals(all[r], 32 * i, 32 * i + 32, all[0], 32 * i, 32 * i + 32)) {
                     String what = i == 0 ? "rank " + r + "'s resolved config differs from rank 0's (its training_config.json would differ)"
                             : "rank " + r + "'s " + names.get(i) + " differs from rank 0's (other bytes, or missing on one)";
-                    throw RankFailure.agreed(world, BadInputException.at("ranks started with different inputs", what
+                    throw RankFailure.agreed(world, new BadInputException("ranks started with different inputs: " + what
                             + "; every rank must run the same config on the same data"), !world.isMain());
                 }
     }

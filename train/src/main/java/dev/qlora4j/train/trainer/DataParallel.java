@@ -140,7 +140,7 @@ final class DataParallel {
                     + world.size() + " ranks is " + global;
             throw BadInputException.at("resume_from_checkpoint", checkpoint + " was trained on " + ranks + " rank" + (ranks == 1 ? "" : "s")
                     + " with a global batch of " + global + "; this run's is " + now + " (" + cfg.perDeviceTrainBatchSize() + " per device × "
-                    + cfg.gradientAccumulationSteps() + " accumulation × " + world.size() + " ranks): set " + fix + ", or resume on " + ranks
+                    + cfg.gradientAccumulationSteps() + " accumulation × " + world.size() + (world.size() == 1 ? " rank" : " ranks") + "): set " + fix + ", or resume on " + ranks
                     + " rank" + (ranks == 1 ? "" : "s"));
         }
     }
