@@ -3,6 +3,7 @@ real-size runs of qlora4j without downloading a model (numpy only; no torch, no 
 
 Usage: python3 bench/random_hf_model.py SHAPE TASK OUT_DIR
   SHAPE: llama32-1b | llama3-8b | gemma2-2b | gemma2-9b   (the configs of ../shared/peers/bench_peft.py)
+         | llama-mini (63 M parameters, TrainStepBench's shape: for CPU benchmarks such as bench/data-parallel.sh)
   TASK:  causal | seqcls                                 (seqcls: 3 labels, pad_token_id set)
 
 The tokenizer files are the matching tiny fixture's (fixtures/hf/{llama,gemma2}[-seqcls]/model):
@@ -20,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 SHAPES = {
+    "llama-mini": dict(family="llama", vocab_size=32000, hidden_size=512, intermediate_size=2048, num_hidden_layers=8,
+                       num_attention_heads=8, num_key_value_heads=2, head_dim=64, tie_word_embeddings=False),
     "llama32-1b": dict(family="llama", vocab_size=128256, hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
                        num_attention_heads=32, num_key_value_heads=8, head_dim=64, tie_word_embeddings=True),
     "llama3-8b": dict(family="llama", vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,

@@ -21,11 +21,18 @@ import java.util.Map;
  * @param trainLoss      mean training loss over the run (HF: sum of step losses / global step)
  * @param epoch          epoch reached
  * @param evalMetrics    last evaluation, keys as logged ({@code eval_loss}, {@code eval_perplexity}, ...)
+ * @param allReduceSeconds of the runtime, the seconds spent summing over the ranks of a
+ *                       distributed run ({@code train_all_reduce_runtime}, ours); NaN for one process
  */
 public record TrainingMetrics(double runtimeSeconds, long steps, long samples, long tokens, double trainLoss,
-                              double epoch, Map<String, Double> evalMetrics) {
+                              double epoch, Map<String, Double> evalMetrics, double allReduceSeconds) {
     public TrainingMetrics {
         evalMetrics = Map.copyOf(evalMetrics);
+    }
+
+    public TrainingMetrics(double runtimeSeconds, long steps, long samples, long tokens, double trainLoss, double epoch,
+                           Map<String, Double> evalMetrics) {
+        this(runtimeSeconds, steps, samples, tokens, trainLoss, epoch, evalMetrics, Double.NaN);
     }
 
     /**
@@ -40,6 +47,7 @@ public record TrainingMetrics(double runtimeSeconds, long steps, long samples, l
             m.put("train_steps_per_second", round(steps / runtimeSeconds, 3));
             if (tokens >= 0) m.put("train_tokens_per_second", round(tokens / runtimeSeconds, 3));
         }
+        if (Double.isFinite(allReduceSeconds)) m.put("train_all_reduce_runtime", round(allReduceSeconds, 4));
         m.put("train_loss", trainLoss);
         m.put("epoch", epoch);
         m.putAll(evalMetrics);

@@ -186,6 +186,7 @@ public final class Trainer {
         final MemoryMonitor memory;
         final boolean causal;
         double windowLoss;
+        long allReduceNanos;
         long windowSteps, windowTokens, sessionTokens, sessionSamples, sessionSteps;
 
         Loop(TrainingSetup s, BatchPlan plan, Schedule schedule, RunState state, long stepsPerEpoch) throws IOException {
@@ -350,8 +351,10 @@ public final class Trainer {
             boolean reduced = compute.gradientsReady();
             double[] stats = {loss, tokens, samples, stopRequested.get() ? 1 : 0};
             if (world.distributed()) {
+                long t0 = System.nanoTime();
                 if (!reduced) DataParallel.allReduceGradients(world, s.lora.trainableParameters(), "the gradients of step " + (step + 1));
                 world.allReduceSum(stats, "the statistics of step " + (step + 1));
+                allReduceNanos += System.nanoTime() - t0;
             }
             windowTokens += (long) stats[1];
             sessionTokens += (long) stats[1];
@@ -446,8 +449,11 @@ public final class Trainer {
             Map<String, Double> lastEval = new LinkedHashMap<>();
             for (LogEntry e : state.logHistory) if (e.isEval()) lastEval = new LinkedHashMap<>(e.values());
             double seconds = (System.nanoTime() - start) / 1e9;
-            new TrainingMetrics(seconds, sessionSteps, sessionSamples, sessionTokens, meanTrainLoss(state), state.epoch, lastEval)
-                    .write(outputDir.resolve("training_metrics.json"));
+            new TrainingMetrics(seconds, sessionSteps, sessionSamples, sessionTokens, meanTrainLoss(state), state.epoch, lastEval,
+                    world.distributed() ? allReduceNanos / 1e9 : Double.NaN).write(outputDir.resolve("training_metrics.json"));
+            if (world.distributed())
+                out.printf(java.util.Locale.ROOT, "all-reduce over %d ranks: %.2f s of %.2f s (%.1f %%)%n", world.size(), allReduceNanos / 1e9, seconds,
+                        100 * allReduceNanos / 1e9 / Math.max(1e-9, seconds));
             callbacks.onTrainEnd(state);
         }
     }
