@@ -32,13 +32,13 @@ public final class Mpi implements AutoCloseable {
     /** MPI's datatypes and reduction operations that are used. */
     public enum Type { FLOAT, DOUBLE, BYTE }
 
-    public enum Op { SUM, MAX }
+    public enum Op { SUM }
 
     private static final int THREAD_SERIALIZED = 2;   // the same in both ABIs
 
     private final String library, abi;
     private final boolean openMpi;
-    private final Object world, floatT, doubleT, byteT, sum, max;
+    private final Object world, floatT, doubleT, byteT, sum;
     private final MethodHandle initialized, finalized, initThread, commRank, commSize, iallreduce, ibcast, iallgather, ibarrier, test,
             abort, finalizeH, libraryVersion;
     private final Arena arena = Arena.ofShared();
@@ -56,7 +56,6 @@ public final class Mpi implements AutoCloseable {
             doubleT = symbol(lookup, "ompi_mpi_double");
             byteT = symbol(lookup, "ompi_mpi_byte");
             sum = symbol(lookup, "ompi_mpi_op_sum");
-            max = symbol(lookup, "ompi_mpi_op_max");
         } else {
             // MPICH's mpi.h (x86-64 and aarch64 alike)
             world = 0x44000000;
@@ -64,7 +63,6 @@ public final class Mpi implements AutoCloseable {
             doubleT = 0x4c00080b;
             byteT = 0x4c00010d;
             sum = 0x58000003;
-            max = 0x58000001;
         }
         initialized = bind(lookup, "MPI_Initialized", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         finalized = bind(lookup, "MPI_Finalized", FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -194,7 +192,7 @@ public final class Mpi implements AutoCloseable {
     /** recv[i] = op over ranks of send[i], for {@code count} elements of {@code type}. */
     public void allReduce(MemorySegment send, MemorySegment recv, long count, Type type, Op op, long timeoutNanos, String what) {
         int n = Math.toIntExact(count);
-        check("MPI_Iallreduce", call(iallreduce, send, recv, n, type(type), op == Op.SUM ? sum : max, world, request));
+        check("MPI_Iallreduce", call(iallreduce, send, recv, n, type(type), sum, world, request));
         await(timeoutNanos, "all-reduce of " + what);
     }
 

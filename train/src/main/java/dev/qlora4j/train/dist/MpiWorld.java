@@ -68,18 +68,20 @@ final class MpiWorld implements World {
 
     @Override
     public void allReduceSum(float[] values, String what) {
-        ensure(4L * values.length);
-        MemorySegment.copy(values, 0, send, JAVA_FLOAT, 0, values.length);
-        mpi.allReduce(send, recv, values.length, Mpi.Type.FLOAT, Mpi.Op.SUM, timeoutNanos, what);
-        MemorySegment.copy(recv, JAVA_FLOAT, 0, values, 0, values.length);
+        allReduceSum(values, values.length, JAVA_FLOAT, Mpi.Type.FLOAT, what);
     }
 
     @Override
     public void allReduceSum(double[] values, String what) {
-        ensure(8L * values.length);
-        MemorySegment.copy(values, 0, send, JAVA_DOUBLE, 0, values.length);
-        mpi.allReduce(send, recv, values.length, Mpi.Type.DOUBLE, Mpi.Op.SUM, timeoutNanos, what);
-        MemorySegment.copy(recv, JAVA_DOUBLE, 0, values, 0, values.length);
+        allReduceSum(values, values.length, JAVA_DOUBLE, Mpi.Type.DOUBLE, what);
+    }
+
+    /** A float[] or double[] summed over the ranks in place, through the native send and receive buffers. */
+    private void allReduceSum(Object array, int n, java.lang.foreign.ValueLayout layout, Mpi.Type type, String what) {
+        ensure(layout.byteSize() * n);
+        MemorySegment.copy(array, 0, send, layout, 0, n);
+        mpi.allReduce(send, recv, n, type, Mpi.Op.SUM, timeoutNanos, what);
+        MemorySegment.copy(recv, layout, 0, array, 0, n);
     }
 
     @Override
