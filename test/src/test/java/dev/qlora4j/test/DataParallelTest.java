@@ -155,6 +155,12 @@ class DataParallelTest {
         }
     }
 
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (var paths = Files.walk(from)) {
+            for (Path p : paths.toList()) Files.copy(p, to.resolve(from.relativize(p).toString()));
+        }
+    }
+
     /** The rank processes under mpirun (their /proc command line names the CLI's main class), lowest pid first. */
     private static List<ProcessHandle> ranks(Process mpirun) {
         return mpirun.descendants().filter(h -> {
@@ -214,6 +220,15 @@ class DataParallelTest {
         String refused = run(process(train(1, cfg, "--set", "resume_from_checkpoint=true"), dir.resolve("refused.log"), false), 2);
         assertThat(refused).contains("was trained on 2 ranks with a global batch of 6; this run's is 3 (3 per device × 1 accumulation × 1 rank)")
                 .contains("set gradient_accumulation_steps 2, or resume on 2 ranks (resume_from_checkpoint)");
+
+        // one rank with accumulation 2 keeps the global batch: it continues the same curve (to float rounding)
+        Path single = dir.resolve("single");
+        copyTree(out, single);
+        String one = run(process(train(1, cfg, "--set", "resume_from_checkpoint=true", "--set", "gradient_accumulation_steps=2",
+                "--set", "output_dir=" + single), dir.resolve("single.log"), false), 0);
+        assertThat(one).contains("resuming from");
+        assertSameCurve(history(dir.resolve("reference")), history(single));
+        assertSameAdapter(dir.resolve("reference"), single);
 
         String resumed = run(process(train(2, cfg, "--set", "resume_from_checkpoint=true"), dir.resolve("resumed.log"), false), 0);
         assertThat(resumed).contains("resuming from");
