@@ -27,25 +27,19 @@ public final class NcclComm implements AutoCloseable {
     private static final StructLayout UNIQUE_ID = MemoryLayout.structLayout(MemoryLayout.sequenceLayout(UNIQUE_ID_BYTES, JAVA_BYTE));
 
     private final CudaDevice device;
-    private final MethodHandle allReduce, destroy, abort, asyncError, errorString;
+    private final MethodHandle allReduce, destroy, abort, asyncError;
     private final MemorySegment comm;
-    private final int ranks, rank;
+    private final int ranks;
     private boolean closed;
 
-    private NcclComm(CudaDevice device, Native.Library lib, MemorySegment comm, int ranks, int rank) {
+    private NcclComm(CudaDevice device, Native.Library lib, MemorySegment comm, int ranks) {
         this.device = device;
         this.comm = comm;
         this.ranks = ranks;
-        this.rank = rank;
         allReduce = lib.bind("ncclAllReduce", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
         destroy = lib.bind("ncclCommDestroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         abort = lib.bind("ncclCommAbort", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         asyncError = lib.bind("ncclCommGetAsyncError", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-        errorString = errorString(lib);
-    }
-
-    private static MethodHandle errorString(Native.Library lib) {
-        return lib.bind("ncclGetErrorString", FunctionDescriptor.of(ADDRESS, JAVA_INT));
     }
 
     /** ncclGetUniqueId: rank 0's invitation, to be broadcast to the other ranks. */
@@ -68,16 +62,12 @@ public final class NcclComm implements AutoCloseable {
             MemorySegment out = a.allocate(ADDRESS), id = a.allocate(UNIQUE_ID);
             MemorySegment.copy(uniqueId, 0, id, JAVA_BYTE, 0, UNIQUE_ID_BYTES);
             check(lib, invoke(() -> (int) init.invokeExact(out, ranks, id, rank)), "ncclCommInitRank(" + ranks + " ranks, rank " + rank + ")");
-            return new NcclComm(device, lib, out.get(ADDRESS, 0), ranks, rank);
+            return new NcclComm(device, lib, out.get(ADDRESS, 0), ranks);
         }
     }
 
     public int ranks() {
         return ranks;
-    }
-
-    public int rank() {
-        return rank;
     }
 
     /**
@@ -137,7 +127,7 @@ public final class NcclComm implements AutoCloseable {
 
     private static void check(Native.Library lib, int rc, String what) {
         if (rc == 0) return;
-        MethodHandle es = errorString(lib);
+        MethodHandle es = lib.bind("ncclGetErrorString", FunctionDescriptor.of(ADDRESS, JAVA_INT));   // only on the error path
         String text;
         try {
             text = ((MemorySegment) es.invokeExact(rc)).reinterpret(1024).getString(0);

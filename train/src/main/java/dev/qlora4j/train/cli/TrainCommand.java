@@ -2,19 +2,18 @@ package dev.qlora4j.train.cli;
 
 import dev.qlora4j.train.config.TrainingConfig;
 import dev.qlora4j.train.config.TrainingConfigParser;
-import dev.qlora4j.train.trainer.Trainer;
-
-import java.io.PrintStream;
-import java.nio.file.Path;
 import dev.qlora4j.train.dist.Agreement;
 import dev.qlora4j.train.dist.Launch;
 import dev.qlora4j.train.dist.RankFailure;
 import dev.qlora4j.train.dist.World;
+import dev.qlora4j.train.trainer.Trainer;
 
+import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.Optional;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 
@@ -57,7 +56,7 @@ final class TrainCommand implements Main.Command {
         if (launch.isPresent() && System.getProperty("qlora4j.threads") == null)
             System.setProperty("qlora4j.threads", Integer.toString(launch.get().threads(env, Runtime.getRuntime().availableProcessors(),
                     Launch.onlineCpus())));
-        World world = launch.isPresent() ? World.fromEnvironment(env) : World.single();
+        World world = launch.isPresent() ? World.start(launch.get(), env.get("QLORA4J_MPI_LIB")) : World.single();
         try {
             Map<String, Object> result = train(args, out, world);
             world.close();

@@ -3,7 +3,6 @@ package dev.qlora4j.train.compute;
 import dev.qlora4j.accel.CudaDevice;
 import dev.qlora4j.accel.CudaException;
 import dev.qlora4j.accel.NcclComm;
-import dev.qlora4j.train.dist.RankFailure;
 import dev.qlora4j.accel.model.GpuTransformer;
 import dev.qlora4j.model.config.Task;
 import dev.qlora4j.model.lora.LoraModel;
@@ -11,6 +10,7 @@ import dev.qlora4j.model.nn.Transformer;
 import dev.qlora4j.tensor.CrossEntropy;
 import dev.qlora4j.tensor.Tensor;
 import dev.qlora4j.train.data.PaddedBatch;
+import dev.qlora4j.train.dist.RankFailure;
 import dev.qlora4j.train.dist.World;
 import dev.qlora4j.train.report.MemoryProbe;
 
@@ -177,21 +177,13 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
         }
 
         static Gpu open(Transformer model, LoraModel lora, World world) {
-            CudaDevice d = null;
-            RuntimeException failure = null;
+            if (!world.distributed()) return open(model, lora, CudaDevice::open);
             Gpu gpu = null;
+            RuntimeException failure = null;
             try {
-                d = world.distributed() ? CudaDevice.openForLocalRank(world.localRank()) : CudaDevice.open();
-                gpu = new Gpu(d, new GpuTransformer(d, model, lora), model);
-            } catch (CudaException | IllegalArgumentException e) {
-                failure = new DeviceUnavailable(e.getMessage());
+                gpu = open(model, lora, () -> CudaDevice.openForLocalRank(world.localRank()));
             } catch (RuntimeException e) {
                 failure = e;
-            }
-            if (failure != null && d != null) d.close();
-            if (!world.distributed()) {
-                if (failure != null) throw failure;
-                return gpu;
             }
             // every rank has its GPU and model before they meet in NCCL, or none goes on
             int failed = world.failures(failure != null, "opening the GPUs");
@@ -201,12 +193,31 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
                 throw RankFailure.quiet(world, failed + " ranks could not open their GPU");
             }
             try {
-                byte[] id = world.broadcast(world.isMain() ? NcclComm.uniqueId(d) : new byte[0], "the NCCL unique id");
-                gpu.nccl = NcclComm.init(d, world.size(), world.rank(), id);
+                byte[] id = world.broadcast(world.isMain() ? NcclComm.uniqueId(gpu.device) : new byte[0], "the NCCL unique id");
+                gpu.nccl = NcclComm.init(gpu.device, world.size(), world.rank(), id);
                 gpu.ncclTimeout = world.timeoutNanos();
                 return gpu;
             } catch (RuntimeException e) {
                 gpu.close();
+                throw e;
+            }
+        }
+
+        /** The device from {@code opener} (a driver failure: DeviceUnavailable) and the model on it (a model it cannot run: the same). */
+        private static Gpu open(Transformer model, LoraModel lora, java.util.function.Supplier<CudaDevice> opener) {
+            CudaDevice d;
+            try {
+                d = opener.get();
+            } catch (CudaException e) {
+                throw new DeviceUnavailable(e.getMessage());
+            }
+            try {
+                return new Gpu(d, new GpuTransformer(d, model, lora), model);
+            } catch (IllegalArgumentException e) {
+                d.close();
+                throw new DeviceUnavailable(e.getMessage());
+            } catch (RuntimeException e) {
+                d.close();
                 throw e;
             }
         }
@@ -248,13 +259,9 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
 
         @Override
         public boolean gradientsReady() {
-            if (nccl != null) {
-                model.allReduceGradients(nccl, ncclTimeout);
-                model.gradientsToHost();
-                return true;
-            }
+            if (nccl != null) model.allReduceGradients(nccl, ncclTimeout);
             model.gradientsToHost();
-            return false;
+            return nccl != null;
         }
 
         @Override

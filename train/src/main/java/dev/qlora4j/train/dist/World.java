@@ -1,7 +1,5 @@
 package dev.qlora4j.train.dist;
 
-import java.util.Map;
-
 /**
  * The processes a training run is spread over: one (the default; every call is then a no-op) or
  * the ranks of an MPI job. Collectives are called by every rank in the same order, from the
@@ -72,11 +70,11 @@ public interface World extends AutoCloseable {
     }
 
     /**
-     * The job this process was launched into ({@link Launch#fromEnvironment}), with MPI
-     * initialized, or a world of one when no launcher says there are several ranks.
+     * The job this process was launched into (see {@link Launch#fromEnvironment}), with MPI
+     * initialized from {@code mpiLibrary} ({@code QLORA4J_MPI_LIB}; null: the launcher's kind).
      */
-    static World fromEnvironment(Map<String, String> env) {
-        return Launch.fromEnvironment(env).<World>map(l -> MpiWorld.start(l, env.get("QLORA4J_MPI_LIB"))).orElse(Single.INSTANCE);
+    static World start(Launch launch, String mpiLibrary) {
+        return MpiWorld.start(launch, mpiLibrary);
     }
 
     final class Single implements World {

@@ -10,6 +10,8 @@ import dev.qlora4j.train.data.BatchPlan;
 import dev.qlora4j.train.data.Collator;
 import dev.qlora4j.train.data.MicroBatch;
 import dev.qlora4j.train.data.PaddedBatch;
+import dev.qlora4j.train.dist.Agreement;
+import dev.qlora4j.train.dist.World;
 import dev.qlora4j.train.monitor.CallbackList;
 import dev.qlora4j.train.monitor.LogEntry;
 import dev.qlora4j.train.monitor.LossPlotCallback;
@@ -22,9 +24,6 @@ import dev.qlora4j.train.report.ProgressDisplay;
 import dev.qlora4j.train.report.TensorBoardWriter;
 import dev.qlora4j.train.report.TrainProgress;
 import dev.qlora4j.train.report.TrainingMetrics;
-
-import dev.qlora4j.train.dist.Agreement;
-import dev.qlora4j.train.dist.World;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -207,22 +206,20 @@ public final class Trainer {
                 this.memory = new MemoryMonitor(compute.probes());
                 if (cfg.device().equals("cuda")) out.println("device: " + compute.describe());
                 List<TrainerCallback> cbs = new ArrayList<>();
-                if (!world.isMain()) {
-                    // the other ranks write nothing: no TensorBoard, plot or monitor files
-                } else if (cfg.reportsTo("tensorboard"))
-                    cbs.add(new TensorBoardCallback(new TensorBoardWriter(outputDir.resolve("runs")), memory));
-                // a jlinked runtime without java.desktop (the GPU machine's) cannot draw: say so once instead of failing the run
-                if (!world.isMain()) {
-                    // nothing drawn here
-                } else if (ModuleLayer.boot().findModule("java.desktop").isPresent()) cbs.add(new LossPlotCallback(outputDir.resolve("loss.png")));
-                else out.println("loss.png not drawn: this Java runtime has no java.desktop module");
-                MonitorSettings monitor = cfg.monitor() == null ? MonitorSettings.DEFAULTS
-                        : MonitorSettings.fromMap(RunState.JSON.convertValue(cfg.monitor(), Map.class), "monitor");
-                if (monitor.enabled() && cfg.evaluates() && world.isMain())
-                    cbs.add(new Monitor(monitor, dir -> {
-                        Files.createDirectories(dir);
-                        CheckpointContents.write(dir, s.lora, s.optimizer, schedule, s.dropoutRng, state, cfg, world.size());
-                    }, out::println));
+                if (world.isMain()) {   // the other ranks write nothing: no TensorBoard, plot or monitor files
+                    if (cfg.reportsTo("tensorboard"))
+                        cbs.add(new TensorBoardCallback(new TensorBoardWriter(outputDir.resolve("runs")), memory));
+                    // a jlinked runtime without java.desktop (the GPU machine's) cannot draw: say so once instead of failing the run
+                    if (ModuleLayer.boot().findModule("java.desktop").isPresent()) cbs.add(new LossPlotCallback(outputDir.resolve("loss.png")));
+                    else out.println("loss.png not drawn: this Java runtime has no java.desktop module");
+                    MonitorSettings monitor = cfg.monitor() == null ? MonitorSettings.DEFAULTS
+                            : MonitorSettings.fromMap(RunState.JSON.convertValue(cfg.monitor(), Map.class), "monitor");
+                    if (monitor.enabled() && cfg.evaluates())
+                        cbs.add(new Monitor(monitor, dir -> {
+                            Files.createDirectories(dir);
+                            CheckpointContents.write(dir, s.lora, s.optimizer, schedule, s.dropoutRng, state, cfg, world.size());
+                        }, out::println));
+                }
                 cbs.addAll(extraCallbacks);
                 callbacks = new CallbackList(cbs);
             } catch (IOException | RuntimeException e) {
