@@ -277,6 +277,6 @@ class DataParallelTest {
         Path cfg = config(dir, "causal", "run", 1, "cpu");
         String log = run(process(train(2, cfg, "--set", "learning_rat=0.1"), dir.resolve("log.txt"), false), 2);
         assertThat(log.lines().filter(l -> l.startsWith("error:")).toList())
-                .containsExactly("error: rank 0 of 2: unknown key learning_rat (" + cfg + ")");
+                .containsExactly("error: rank 0 of 2: unknown key \"learning_rat\" (did you mean \"learning_rate\"?) (" + cfg + ")");
     }
 }

@@ -120,8 +120,8 @@ public final class LoraModel {
         return new LoraModel(model, config, adapters, savedHead);
     }
 
-    /** PEFT's check_target_module_exists for our module names. */
-    static boolean targeted(LoraConfig config, String name) {
+    /** PEFT's check_target_module_exists for our module names ({@code model.layers.N.self_attn.q_proj}, …). */
+    public static boolean targeted(LoraConfig config, String name) {
         boolean found;
         List<String> targets = config.targetModules();
         if (targets.equals(List.of(LoraConfig.ALL_LINEAR))) found = true;

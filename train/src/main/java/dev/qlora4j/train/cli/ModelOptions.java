@@ -1,5 +1,6 @@
 package dev.qlora4j.train.cli;
 
+import dev.qlora4j.train.config.Modes;
 import dev.qlora4j.train.compute.Compute;
 import dev.qlora4j.model.lora.LoraModel;
 import dev.qlora4j.model.nn.Transformer;
@@ -52,7 +53,7 @@ final class ModelOptions {
     /** Where the model runs: the CPU, or the GPU (a clear error when there is none). */
     static Compute compute(String device, Transformer model) {
         try {
-            return Compute.of(device, model, null);
+            return Compute.of(device.equals("cuda") ? Modes.Device.CUDA : Modes.Device.CPU, model, null);
         } catch (Compute.DeviceUnavailable e) {
             throw new UserError("--device cuda: " + e.getMessage());
         }

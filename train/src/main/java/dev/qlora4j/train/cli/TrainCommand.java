@@ -72,9 +72,9 @@ final class TrainCommand implements Main.Command {
     private Map<String, Object> train(Args args, PrintStream out, World world) throws Exception {
         Path file = configFile(args);
         TrainingConfig cfg = Agreement.agree(world, "reading the config", () -> TrainingConfigParser.load(file, args.all("set")));
-        world.timeoutSeconds(cfg.ddpTimeout());
+        world.timeoutSeconds(cfg.run().ddpTimeout());
         List<Path> data = new ArrayList<>();
-        for (String f : new String[]{cfg.trainFile(), cfg.evalFile()}) if (f != null) data.add(Path.of(f));
+        for (String f : new String[]{cfg.data().trainFile(), cfg.data().evalFile()}) if (f != null) data.add(Path.of(f));
         Agreement.sameInputs(world, cfg.resolved(), data);
         Trainer trainer = new Trainer(cfg, out, List.of(), world);
         Object previous = onInterrupt(trainer::requestStop);

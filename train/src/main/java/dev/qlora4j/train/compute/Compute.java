@@ -1,5 +1,6 @@
 package dev.qlora4j.train.compute;
 
+import dev.qlora4j.train.config.Modes;
 import dev.qlora4j.accel.CudaDevice;
 import dev.qlora4j.accel.CudaException;
 import dev.qlora4j.accel.NcclComm;
@@ -73,7 +74,7 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
     }
 
     /** "cpu" or "cuda" (the config's device, the CLI's --device); lora may be null (a model without an adapter being trained). */
-    static Compute of(String device, Transformer model, LoraModel lora) {
+    static Compute of(Modes.Device device, Transformer model, LoraModel lora) {
         return of(device, model, lora, World.single());
     }
 
@@ -81,8 +82,8 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
      * The same for one rank of {@code world}: with cuda, the GPU of the rank's local rank (GPU 0
      * where each rank sees one), and an NCCL communicator over the ranks' GPUs.
      */
-    static Compute of(String device, Transformer model, LoraModel lora, World world) {
-        return device.equals("cuda") ? Gpu.open(model, lora, world) : new Cpu(model);
+    static Compute of(Modes.Device device, Transformer model, LoraModel lora, World world) {
+        return device == Modes.Device.CUDA ? Gpu.open(model, lora, world) : new Cpu(model);
     }
 
     final class Cpu implements Compute {

@@ -54,7 +54,7 @@ public final class Demo {
         Files.writeString(outputDir.resolve(CONFIG_FILE), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
         TrainingConfig cfg = TrainingConfigParser.parse(json, outputDir.resolve(CONFIG_FILE).toString());
         TrainingData data = TrainingData.load(DataSpec.builder(assets.trainFile()).evalFile(assets.evalFile())
-                .trainOnResponsesOnly(true).maxLength(cfg.maxLength()).build(), assets.modelDir());
+                .trainOnResponsesOnly(true).maxLength(cfg.data().maxLength()).build(), assets.modelDir());
 
         out.printf(Locale.ROOT, "demo: LoRA (r %d on every linear projection) of a small pretrained %s on %d Socratic dialogues (English and Japanese) for %d steps%n",
                 DemoRecipe.RANK, describe(assets.modelDir()), data.train().size(), steps);

@@ -37,7 +37,7 @@ final class CheckpointContents {
         DataParallel.write(dir, cfg, worldSize);
         Map<String, Tensor> optimizerState = new java.util.LinkedHashMap<>(opt.stateDict());
         SafetensorsWriter.write(dir.resolve(OPTIMIZER), optimizerState,
-                Map.of("optimizer", cfg.optim(), "step", Integer.toString(opt.stepCount())));
+                Map.of("optimizer", cfg.optimizer().optim().configName(), "step", Integer.toString(opt.stepCount())));
         ObjectNode sched = RunState.JSON.createObjectNode();
         sched.put("lr_scheduler_type", schedule.type().hfName());
         sched.put("base_learning_rate", schedule.baseLr());
@@ -48,7 +48,7 @@ final class CheckpointContents {
         AtomicFiles.writeString(dir.resolve(SCHEDULER), RunState.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(sched));
         Generator.State rng = dropout.state();
         ObjectNode r = RunState.JSON.createObjectNode();
-        r.put("seed", cfg.seed());
+        r.put("seed", cfg.run().seed());
         r.putObject("dropout").put("state", rng.seed()).put("spare_gaussian", Double.isNaN(rng.spareGaussian()) ? null : rng.spareGaussian());
         AtomicFiles.writeString(dir.resolve(RNG), RunState.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
         AtomicFiles.writeString(dir.resolve(CONFIG), RunState.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(cfg.resolved()));

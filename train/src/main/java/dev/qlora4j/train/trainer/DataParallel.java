@@ -98,14 +98,14 @@ final class DataParallel {
     static void write(Path dir, TrainingConfig cfg, int worldSize) throws IOException {
         ObjectNode n = RunState.JSON.createObjectNode();
         n.put("world_size", worldSize);
-        n.put("per_device_train_batch_size", cfg.perDeviceTrainBatchSize());
-        n.put("gradient_accumulation_steps", cfg.gradientAccumulationSteps());
+        n.put("per_device_train_batch_size", cfg.batching().perDeviceTrainBatchSize());
+        n.put("gradient_accumulation_steps", cfg.batching().gradientAccumulationSteps());
         n.put("global_batch_size", globalBatch(cfg, worldSize));
         AtomicFiles.writeString(dir.resolve(FILE), RunState.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n));
     }
 
     static long globalBatch(TrainingConfig cfg, int worldSize) {
-        return (long) cfg.perDeviceTrainBatchSize() * cfg.gradientAccumulationSteps() * worldSize;
+        return (long) cfg.batching().perDeviceTrainBatchSize() * cfg.batching().gradientAccumulationSteps() * worldSize;
     }
 
     /**
@@ -135,12 +135,12 @@ final class DataParallel {
         if (ranks == world.size() || global < 0) return;
         long now = globalBatch(cfg, world.size());
         if (global != now) {
-            long perRank = (long) cfg.perDeviceTrainBatchSize() * world.size();
+            long perRank = (long) cfg.batching().perDeviceTrainBatchSize() * world.size();
             String fix = global % perRank == 0 ? "gradient_accumulation_steps " + global / perRank : "a per-device batch and accumulation whose product × "
                     + world.size() + " ranks is " + global;
             throw BadInputException.at("resume_from_checkpoint", checkpoint + " was trained on " + ranks + " rank" + (ranks == 1 ? "" : "s")
-                    + " with a global batch of " + global + "; this run's is " + now + " (" + cfg.perDeviceTrainBatchSize() + " per device × "
-                    + cfg.gradientAccumulationSteps() + " accumulation × " + world.size() + (world.size() == 1 ? " rank" : " ranks") + "): set " + fix + ", or resume on " + ranks
+                    + " with a global batch of " + global + "; this run's is " + now + " (" + cfg.batching().perDeviceTrainBatchSize() + " per device × "
+                    + cfg.batching().gradientAccumulationSteps() + " accumulation × " + world.size() + (world.size() == 1 ? " rank" : " ranks") + "): set " + fix + ", or resume on " + ranks
                     + " rank" + (ranks == 1 ? "" : "s"));
         }
     }

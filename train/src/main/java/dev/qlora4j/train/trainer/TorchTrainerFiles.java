@@ -50,7 +50,7 @@ final class TorchTrainerFiles {
         double lrNow = schedule.lr(step);
         Map<String, Object> sd = new LinkedHashMap<>();
         sd.put("state", state);
-        sd.put("param_groups", List.of(group(cfg, cfg.weightDecay(), lrNow, schedule.baseLr(), indices),
+        sd.put("param_groups", List.of(group(cfg, cfg.optimizer().weightDecay(), lrNow, schedule.baseLr(), indices),
                 group(cfg, 0.0, lrNow, schedule.baseLr(), List.of())));
         TorchSave.write(dir.resolve(OPTIMIZER), sd);
 
@@ -101,8 +101,8 @@ final class TorchTrainerFiles {
         Map<String, Object> g = new LinkedHashMap<>();
         g.put("weight_decay", weightDecay);
         g.put("lr", lr);
-        g.put("betas", new TorchSave.Tuple(cfg.adamBeta1(), cfg.adamBeta2()));
-        g.put("eps", cfg.adamEpsilon());
+        g.put("betas", new TorchSave.Tuple(cfg.optimizer().adamBeta1(), cfg.optimizer().adamBeta2()));
+        g.put("eps", cfg.optimizer().adamEpsilon());
         g.put("amsgrad", false);
         g.put("foreach", null);
         g.put("maximize", false);

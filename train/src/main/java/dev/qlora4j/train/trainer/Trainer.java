@@ -1,10 +1,12 @@
 package dev.qlora4j.train.trainer;
 
+import dev.qlora4j.train.config.Modes;
 import dev.qlora4j.model.config.Task;
 import dev.qlora4j.tensor.BadInputException;
 import dev.qlora4j.tensor.CrossEntropy;
 import dev.qlora4j.tensor.Tensor;
 import dev.qlora4j.train.compute.Compute;
+import dev.qlora4j.train.config.Modes.Device;
 import dev.qlora4j.train.config.TrainingConfig;
 import dev.qlora4j.train.data.BatchPlan;
 import dev.qlora4j.train.data.Collator;
@@ -77,7 +79,7 @@ public final class Trainer {
     }
 
     public Result train() throws IOException {
-        Path outputDir = Path.of(cfg.outputDir());
+        Path outputDir = Path.of(cfg.saving().outputDir());
         // rank 0 prepares the output folder and picks the checkpoint; every rank then loads (a failure on any is agreed on)
         Path resume = Agreement.agree(world, "the output folder", () -> {
             if (!world.isMain()) return null;
@@ -96,25 +98,25 @@ public final class Trainer {
         });
         RunState state = resume != null ? RunState.read(resume, outputDir) : new RunState(outputDir);
         try (setup.model) {
-            int ranks = world.size(), accumulation = cfg.gradientAccumulationSteps() * ranks;   // micro-batches of a global step
-            BatchPlan plan = setup.data.trainPlan(cfg.perDeviceTrainBatchSize(),
-                    cfg.groupByLength() ? cfg.perDeviceTrainBatchSize() * accumulation : 0, cfg.dataloaderDropLast());
-            if (setup.data.train().isEmpty()) throw BadInputException.at(cfg.trainFile(), "no training examples");
+            int ranks = world.size(), accumulation = cfg.batching().gradientAccumulationSteps() * ranks;   // micro-batches of a global step
+            BatchPlan plan = setup.data.trainPlan(cfg.batching().perDeviceTrainBatchSize(),
+                    cfg.data().groupByLength() ? cfg.batching().perDeviceTrainBatchSize() * accumulation : 0, cfg.data().dataloaderDropLast());
+            if (setup.data.train().isEmpty()) throw BadInputException.at(cfg.data().trainFile(), "no training examples");
             long stepsPerEpoch = plan.optimizerStepsPerEpoch(accumulation);
-            long total = cfg.maxSteps() > 0 ? cfg.maxSteps() : (long) Math.ceil(cfg.numTrainEpochs() * stepsPerEpoch);
-            Schedule schedule = new Schedule(LrSchedule.of(cfg.lrSchedulerType()), cfg.lrSchedulerKwargs(), cfg.learningRate(),
-                    Schedule.warmupSteps(cfg.warmupSteps(), cfg.warmupRatio(), total), total);
+            long total = cfg.batching().maxSteps() > 0 ? cfg.batching().maxSteps() : (long) Math.ceil(cfg.batching().numTrainEpochs() * stepsPerEpoch);
+            Schedule schedule = new Schedule(cfg.schedule().type(), cfg.schedule().kwargs(), cfg.optimizer().learningRate(),
+                    Schedule.warmupSteps(cfg.schedule().warmupSteps(), cfg.schedule().warmupRatio(), total), total);
             state.maxSteps = total;
-            state.numTrainEpochs = cfg.maxSteps() > 0 ? Math.ceil((double) total / stepsPerEpoch) : cfg.numTrainEpochs();
+            state.numTrainEpochs = cfg.batching().maxSteps() > 0 ? Math.ceil((double) total / stepsPerEpoch) : cfg.batching().numTrainEpochs();
             // HF: an interval below 1 is a share of the run's steps, resolved here and kept in trainer_state.json
-            state.loggingSteps = Math.toIntExact(TrainingConfig.steps(cfg.loggingSteps(), total));
-            state.evalSteps = Math.toIntExact(TrainingConfig.steps(cfg.evalSteps(), total));
-            state.saveSteps = Math.toIntExact(TrainingConfig.steps(cfg.saveSteps(), total));
-            if (cfg.loadBestModelAtEnd() && cfg.saveStrategy().equals("steps") && cfg.evalStrategy().equals("steps")
+            state.loggingSteps = Math.toIntExact(TrainingConfig.steps(cfg.logging().steps(), total));
+            state.evalSteps = Math.toIntExact(TrainingConfig.steps(cfg.evaluation().steps(), total));
+            state.saveSteps = Math.toIntExact(TrainingConfig.steps(cfg.saving().steps(), total));
+            if (cfg.evaluation().loadBestModelAtEnd() && cfg.saving().strategy() == Modes.SaveStrategy.STEPS && cfg.evaluation().strategy() == Modes.IntervalStrategy.STEPS
                     && state.saveSteps % state.evalSteps != 0)
                 throw BadInputException.at("save_steps", "resolves to " + state.saveSteps + " steps, not a multiple of eval_steps' "
                         + state.evalSteps + " (load_best_model_at_end needs a save at every evaluation it may pick)");
-            state.trainBatchSize = cfg.perDeviceTrainBatchSize();
+            state.trainBatchSize = cfg.batching().perDeviceTrainBatchSize();
             if (resume != null) {
                 if (state.globalStep >= total) {
                     out.println("training already finished: " + resume + " is at step " + state.globalStep + " of " + total);
@@ -126,8 +128,8 @@ public final class Trainer {
             }
             setup.data.report().lines().forEach(out::println);
             if (world.distributed())
-                out.println("data parallel: " + world.describe() + "; global batch " + cfg.perDeviceTrainBatchSize() * accumulation + " = "
-                        + cfg.perDeviceTrainBatchSize() + " per device × " + cfg.gradientAccumulationSteps() + " accumulation × " + ranks + " ranks");
+                out.println("data parallel: " + world.describe() + "; global batch " + cfg.batching().perDeviceTrainBatchSize() * accumulation + " = "
+                        + cfg.batching().perDeviceTrainBatchSize() + " per device × " + cfg.batching().gradientAccumulationSteps() + " accumulation × " + ranks + " ranks");
             try (Loop loop = new Loop(setup, plan, schedule, state, stepsPerEpoch)) {
                 return loop.run();
             }
@@ -147,7 +149,7 @@ public final class Trainer {
     }
 
     private Path resumeCheckpoint(Path outputDir) throws IOException {
-        String r = cfg.resumeFromCheckpoint();
+        String r = cfg.saving().resumeFromCheckpoint();
         if (r == null) return null;
         if (r.equals("latest")) {
             Path latest = Checkpoints.latest(outputDir);
@@ -198,23 +200,22 @@ public final class Trainer {
             this.outputDir = state.outputDir;
             this.causal = s.data.task() == Task.CAUSAL_LM;
             try {
-                this.compute = Compute.of(cfg.device(), s.model, s.lora, world);
+                this.compute = Compute.of(cfg.run().device(), s.model, s.lora, world);
             } catch (Compute.DeviceUnavailable e) {
                 throw BadInputException.at("device", "cuda: " + e.getMessage());
             }
             try {
                 this.memory = new MemoryMonitor(compute.probes());
-                if (cfg.device().equals("cuda")) out.println("device: " + compute.describe());
+                if (cfg.run().device() == Device.CUDA) out.println("device: " + compute.describe());
                 List<TrainerCallback> cbs = new ArrayList<>();
                 if (world.isMain()) {   // the other ranks write nothing: no TensorBoard, plot or monitor files
-                    if (cfg.reportsTo("tensorboard"))
+                    if (cfg.logging().reportsTo("tensorboard"))
                         cbs.add(new TensorBoardCallback(new TensorBoardWriter(outputDir.resolve("runs")), memory));
                     // a jlinked runtime without java.desktop (the GPU machine's) cannot draw: say so once instead of failing the run
                     if (ModuleLayer.boot().findModule("java.desktop").isPresent()) cbs.add(new LossPlotCallback(outputDir.resolve("loss.png")));
                     else out.println("loss.png not drawn: this Java runtime has no java.desktop module");
-                    MonitorSettings monitor = cfg.monitor() == null ? MonitorSettings.DEFAULTS
-                            : MonitorSettings.fromMap(RunState.JSON.convertValue(cfg.monitor(), Map.class), "monitor");
-                    if (monitor.enabled() && cfg.evaluates())
+                    MonitorSettings monitor = cfg.monitor();
+                    if (monitor.enabled() && cfg.evaluation().enabled())
                         cbs.add(new Monitor(monitor, dir -> {
                             Files.createDirectories(dir);
                             CheckpointContents.write(dir, s.lora, s.optimizer, schedule, s.dropoutRng, state, cfg, world.size());
@@ -247,14 +248,14 @@ public final class Trainer {
         Result run() throws IOException {
             long start = System.nanoTime();
             boolean stoppedEarly = false;
-            EarlyStopping earlyStopping = cfg.earlyStoppingPatience() == null ? null
-                    : new EarlyStopping(cfg.earlyStoppingPatience(), cfg.earlyStoppingThreshold(), cfg.greaterIsBetter());
+            EarlyStopping earlyStopping = cfg.evaluation().earlyStoppingPatience() == null ? null
+                    : new EarlyStopping(cfg.evaluation().earlyStoppingPatience(), cfg.evaluation().earlyStoppingThreshold(), cfg.evaluation().greaterIsBetter());
             callbacks.onTrainBegin(state);
             boolean interrupted = false;
             try (ProgressDisplay progress = ProgressDisplay.create(out, ProgressDisplay.Mode.AUTO)) {
                 progress.start(state.globalStep, state.maxSteps);
                 // HF's eval_on_start: logged at step 0, not a candidate for the best model (there is no checkpoint-0)
-                if (cfg.evalOnStart() && state.globalStep == 0) evaluate(progress, false);
+                if (cfg.evaluation().onStart() && state.globalStep == 0) evaluate(progress, false);
                 while (state.globalStep < state.maxSteps) {
                     double[] lossAndNorm = step(state.globalStep);
                     boolean stop = lossAndNorm[2] > 0;   // asked on any rank (Ctrl-C), so every rank stops at the same step
@@ -269,28 +270,28 @@ public final class Trainer {
                     sessionSteps++;
                     progress.step(state.globalStep);
                     boolean epochEnd = state.globalStep % stepsPerEpoch == 0;
-                    boolean logNow = switch (cfg.loggingStrategy()) {
-                        case "steps" -> state.globalStep % state.loggingSteps == 0;
-                        case "epoch" -> epochEnd;
-                        default -> false;
+                    boolean logNow = switch (cfg.logging().strategy()) {
+                        case STEPS -> state.globalStep % state.loggingSteps == 0;
+                        case EPOCH -> epochEnd;
+                        case NO -> false;
                     };
-                    if (logNow || cfg.loggingFirstStep() && state.globalStep == 1 || state.globalStep == state.maxSteps)
+                    if (logNow || cfg.logging().firstStep() && state.globalStep == 1 || state.globalStep == state.maxSteps)
                         log(lossAndNorm[1], lr, start, progress);
                     Map<String, Double> metrics = null;
-                    if (cfg.evalStrategy().equals("steps") && state.globalStep % state.evalSteps == 0
-                            || cfg.evalStrategy().equals("epoch") && epochEnd)
+                    if (cfg.evaluation().strategy() == Modes.IntervalStrategy.STEPS && state.globalStep % state.evalSteps == 0
+                            || cfg.evaluation().strategy() == Modes.IntervalStrategy.EPOCH && epochEnd)
                         metrics = evaluate(progress);
-                    boolean save = cfg.saveStrategy().equals("steps") && state.globalStep % state.saveSteps == 0
-                            || cfg.saveStrategy().equals("epoch") && epochEnd
-                            || cfg.saveStrategy().equals("best") && metrics != null && state.bestGlobalStep != null
+                    boolean save = cfg.saving().strategy() == Modes.SaveStrategy.STEPS && state.globalStep % state.saveSteps == 0
+                            || cfg.saving().strategy() == Modes.SaveStrategy.EPOCH && epochEnd
+                            || cfg.saving().strategy() == Modes.SaveStrategy.BEST && metrics != null && state.bestGlobalStep != null
                             && state.bestGlobalStep == state.globalStep;
                     if (stop) save = true;
                     if (save) saveCheckpoint();
                     callbacks.onStepEnd(state);
                     if (metrics != null && earlyStopping != null && earlyStopping.shouldStop(metricHistory())) {
                         stoppedEarly = true;
-                        progress.message("early stopping at step " + state.globalStep + ": eval_" + cfg.metricForBestModel()
-                                + " has not improved for " + cfg.earlyStoppingPatience() + " evaluations");
+                        progress.message("early stopping at step " + state.globalStep + ": eval_" + cfg.evaluation().metricForBestModel()
+                                + " has not improved for " + cfg.evaluation().earlyStoppingPatience() + " evaluations");
                         break;
                     }
                     if (stop) {
@@ -307,7 +308,7 @@ public final class Trainer {
 
         /** The GPU's dropout masks for micro-batch i of a step: fixed by the seed and the position, so a resumed run draws the same. */
         long dropoutSeed(long step, int micro) {
-            return cfg.seed() * 0x9E3779B97F4A7C15L ^ (step << 16 | micro);
+            return cfg.run().seed() * 0x9E3779B97F4A7C15L ^ (step << 16 | micro);
         }
 
         /**
@@ -321,7 +322,7 @@ public final class Trainer {
          * gradient_accumulation_steps × ranks.
          */
         double[] step(long step) {
-            List<MicroBatch> micro = plan.optimizerStep(step, cfg.gradientAccumulationSteps() * world.size());
+            List<MicroBatch> micro = plan.optimizerStep(step, cfg.batching().gradientAccumulationSteps() * world.size());
             long labelTokens = 0;
             List<PaddedBatch> batches = new ArrayList<>();
             List<Integer> globalIndex = new ArrayList<>();
@@ -357,7 +358,7 @@ public final class Trainer {
             sessionTokens += (long) stats[1];
             state.numInputTokensSeen += (long) stats[1];
             sessionSamples += (long) stats[2];
-            double norm = GradientClipping.clip(s.lora.trainableParameters(), cfg.maxGradNorm());
+            double norm = GradientClipping.clip(s.lora.trainableParameters(), cfg.optimizer().maxGradNorm());
             return new double[]{stats[0], norm, stats[3]};
         }
 
@@ -381,14 +382,14 @@ public final class Trainer {
         Map<String, Double> evaluate(ProgressDisplay progress, boolean candidate) throws IOException {
             if (s.data.eval().isEmpty()) return null;
             s.lora.setTraining(false);
-            Map<String, Double> metrics = Evaluation.run(compute, s.model.config().task(), s.data.eval(), collator, cfg.perDeviceEvalBatchSize(),
+            Map<String, Double> metrics = Evaluation.run(compute, s.model.config().task(), s.data.eval(), collator, cfg.batching().perDeviceEvalBatchSize(),
                     world);
             s.lora.setTraining(true);
             LogEntry entry = new LogEntry(state.globalStep, state.epoch, metrics);
             state.logHistory.add(entry);
             Double value = metricOf(metrics);
             if (candidate && value != null && !value.isNaN() && (state.bestMetric == null
-                    || (cfg.greaterIsBetter() ? value > state.bestMetric : value < state.bestMetric))) {
+                    || (cfg.evaluation().greaterIsBetter() ? value > state.bestMetric : value < state.bestMetric))) {
                 state.bestMetric = value;
                 state.bestGlobalStep = state.globalStep;
             }
@@ -400,8 +401,8 @@ public final class Trainer {
 
         /** The best-model metric in an evaluation's values (perplexity from eval_loss when it is not logged). */
         Double metricOf(Map<String, Double> metrics) {
-            Double value = metrics.get("eval_" + cfg.metricForBestModel());
-            if (value == null && cfg.metricForBestModel().equals("perplexity") && metrics.containsKey("eval_loss"))
+            Double value = metrics.get("eval_" + cfg.evaluation().metricForBestModel().configName());
+            if (value == null && cfg.evaluation().metricForBestModel() == Modes.BestMetric.PERPLEXITY && metrics.containsKey("eval_loss"))
                 value = Math.exp(metrics.get("eval_loss"));
             return value;
         }
@@ -417,7 +418,7 @@ public final class Trainer {
             if (!world.isMain()) return;
             Path dir = Checkpoints.save(outputDir, name, d -> CheckpointContents.write(d, s.lora, s.optimizer, schedule, s.dropoutRng,
                     state, cfg, world.size()));
-            Checkpoints.rotate(outputDir, cfg.saveTotalLimit(), state.bestModelCheckpoint == null ? null : Path.of(state.bestModelCheckpoint));
+            Checkpoints.rotate(outputDir, cfg.saving().totalLimit(), state.bestModelCheckpoint == null ? null : Path.of(state.bestModelCheckpoint));
             callbacks.onSave(state, dir);
         }
 
@@ -425,13 +426,13 @@ public final class Trainer {
             if (!world.isMain()) return;
             if (!interrupted) {
                 Path bestDir = state.bestModelCheckpoint == null ? null : Path.of(state.bestModelCheckpoint);
-                if (cfg.loadBestModelAtEnd() && bestDir != null && Files.isDirectory(bestDir)) {
+                if (cfg.evaluation().loadBestModelAtEnd() && bestDir != null && Files.isDirectory(bestDir)) {
                     copyAdapter(bestDir, outputDir);
                     copyAdapter(bestDir, outputDir.resolve("best_model"));
                     Map<String, Object> info = new LinkedHashMap<>();
                     info.put("best_metric", state.bestMetric);
-                    info.put("metric_for_best_model", "eval_" + cfg.metricForBestModel());
-                    info.put("greater_is_better", cfg.greaterIsBetter());
+                    info.put("metric_for_best_model", "eval_" + cfg.evaluation().metricForBestModel().configName());
+                    info.put("greater_is_better", cfg.evaluation().greaterIsBetter());
                     info.put("best_global_step", state.bestGlobalStep);
                     info.put("best_model_checkpoint", state.bestModelCheckpoint);
                     dev.qlora4j.train.report.AtomicFiles.writeString(outputDir.resolve("best_model_info.json"),

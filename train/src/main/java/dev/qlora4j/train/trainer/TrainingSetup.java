@@ -1,8 +1,6 @@
 package dev.qlora4j.train.trainer;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.qlora4j.model.config.QuantizationConfig;
+import dev.qlora4j.model.config.ModelConfig;
 import dev.qlora4j.model.config.Task;
 import dev.qlora4j.model.lora.LoraConfig;
 import dev.qlora4j.model.lora.LoraModel;
@@ -10,8 +8,9 @@ import dev.qlora4j.model.nn.Transformer;
 import dev.qlora4j.tensor.BadInputException;
 import dev.qlora4j.tensor.Generator;
 import dev.qlora4j.tensor.Tensor;
+import dev.qlora4j.train.config.TargetCheck;
 import dev.qlora4j.train.config.TrainingConfig;
-import dev.qlora4j.train.data.DataFormat;
+import dev.qlora4j.train.config.TrainingConfig.OptimizerSettings;
 import dev.qlora4j.train.data.DataSpec;
 import dev.qlora4j.train.data.TrainingData;
 import dev.qlora4j.train.optim.AdamW;
@@ -42,48 +41,39 @@ final class TrainingSetup {
         this.dropoutRng = dropoutRng;
     }
 
+    /**
+     * Reads config.json first and checks the {@code lora} block and the task against it (cheap,
+     * before the data's tokenizer or any weight is read), then the data, then the weights.
+     */
     static TrainingSetup create(TrainingConfig cfg, Path resumeFrom) {
-        Path modelDir = Path.of(cfg.modelNameOrPath());
+        Path modelDir = Path.of(cfg.model().modelNameOrPath());
         if (!Files.isDirectory(modelDir))
             throw BadInputException.at("model_name_or_path", "no such model folder: " + modelDir);
-        DataSpec spec = dataSpec(cfg);
-        TrainingData data = TrainingData.load(spec, modelDir);
-        QuantizationConfig quant = null;
-        if (cfg.quantization() != null) {
-            ObjectNode wrapper = JsonNodeFactory.instance.objectNode();
-            wrapper.set("quantization_config", cfg.quantization());
-            quant = QuantizationConfig.fromConfig(wrapper, Path.of("quantization"));
-        }
-        Transformer model = Transformer.load(modelDir, false, quant);
+        ModelConfig modelConfig = ModelConfig.load(modelDir);
+        if (cfg.model().task() != null && cfg.model().task() != modelConfig.task())
+            throw BadInputException.at("task", "the config says " + cfg.model().task().label() + " but the model is " + modelConfig.architecture());
+        if (resumeFrom == null && cfg.lora() != null) TargetCheck.check(cfg.lora(), modelConfig);
+        Path adapter = cfg.model().adapterNameOrPath() == null ? null : Path.of(cfg.model().adapterNameOrPath());
+        if (resumeFrom == null && adapter != null && !Files.isDirectory(adapter))
+            throw BadInputException.at("adapter_name_or_path", "no such adapter folder: " + adapter);
+        if (resumeFrom == null && adapter == null && cfg.lora() == null)
+            throw BadInputException.at("lora", "training needs a \"lora\" block (a new adapter) or \"adapter_name_or_path\"");
+        TrainingData data = TrainingData.load(dataSpec(cfg), modelDir);
+        if (data.task() != modelConfig.task())
+            throw BadInputException.at("task", "the data is for " + data.task().label() + " but the model is " + modelConfig.architecture());
+        Transformer model = Transformer.load(modelDir, false, cfg.quantization());
         try {
-            if (data.task() != model.config().task())
-                throw BadInputException.at("task", "the data is for " + data.task().label() + " but the model is "
-                        + model.config().architecture());
-            model.setGradientCheckpointing(cfg.gradientCheckpointing());
+            model.setGradientCheckpointing(cfg.run().gradientCheckpointing());
             // dropout draws from its own stream, saved in every checkpoint
-            Generator dropout = new Generator(cfg.seed() ^ 0x5DEECE66DL);
+            Generator dropout = new Generator(cfg.run().seed() ^ 0x5DEECE66DL);
             LoraModel lora;
             if (resumeFrom != null) lora = LoraModel.load(model, resumeFrom, dropout);
-            else if (cfg.adapterNameOrPath() != null) {
-                Path adapter = Path.of(cfg.adapterNameOrPath());
-                if (!Files.isDirectory(adapter)) throw BadInputException.at("adapter_name_or_path", "no such adapter folder: " + adapter);
-                lora = LoraModel.load(model, adapter, dropout);
-            } else if (cfg.lora() != null) {
-                ObjectNode block = cfg.lora().deepCopy();
-                if (!block.has("task_type"))
-                    block.put("task_type", model.config().task() == Task.SEQUENCE_CLASSIFICATION ? "SEQ_CLS" : "CAUSAL_LM");
-                if (!block.has("base_model_name_or_path")) block.put("base_model_name_or_path", cfg.modelNameOrPath());
-                // PEFT's LoraConfig defaults: r 8, and for these model types (its
-                // TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING) the query and value projections
-                if (!block.has("r")) block.put("r", 8);
-                if (!block.has("target_modules")) block.putArray("target_modules").add("q_proj").add("v_proj");
-                lora = LoraModel.attach(model, LoraConfig.fromJson(block, "lora"), new Generator(cfg.seed()), dropout);
-            } else {
-                throw BadInputException.at("lora", "training needs a \"lora\" block (a new adapter) or \"adapter_name_or_path\"");
-            }
+            else if (adapter != null) lora = LoraModel.load(model, adapter, dropout);
+            else lora = LoraModel.attach(model, withTaskType(cfg.lora(), modelConfig.task()), new Generator(cfg.run().seed()), dropout);
             List<Tensor> params = lora.trainableParameters();
-            float b1 = (float) cfg.adamBeta1(), b2 = (float) cfg.adamBeta2(), eps = (float) cfg.adamEpsilon(), wd = (float) cfg.weightDecay();
-            Optimizer opt = cfg.optim().contains("8bit") ? new AdamW8bit(params, b1, b2, eps, wd) : new AdamW(params, b1, b2, eps, wd);
+            OptimizerSettings o = cfg.optimizer();
+            float b1 = (float) o.adamBeta1(), b2 = (float) o.adamBeta2(), eps = (float) o.adamEpsilon(), wd = (float) o.weightDecay();
+            Optimizer opt = o.optim().eightBit() ? new AdamW8bit(params, b1, b2, eps, wd) : new AdamW(params, b1, b2, eps, wd);
             return new TrainingSetup(model, lora, data, opt, dropout);
         } catch (RuntimeException e) {
             model.close();
@@ -91,19 +81,27 @@ final class TrainingSetup {
         }
     }
 
+    /** The lora block's task_type, or when it has none the model's (as PEFT's get_peft_model with a task type). */
+    private static LoraConfig withTaskType(LoraConfig c, Task task) {
+        if (c.taskType() != null) return c;
+        return new LoraConfig(c.r(), c.loraAlpha(), c.loraDropout(), c.targetModules(), c.targetRegex(), c.layersToTransform(),
+                c.modulesToSave(), c.useRslora(), c.rankPattern(), c.alphaPattern(),
+                task == Task.SEQUENCE_CLASSIFICATION ? "SEQ_CLS" : "CAUSAL_LM", c.baseModelNameOrPath());
+    }
+
     private static DataSpec dataSpec(TrainingConfig cfg) {
-        DataSpec.Builder b = DataSpec.builder(Path.of(cfg.trainFile()))
-                .maxLength(cfg.maxLength())
-                .dataFormat(DataFormat.parse(cfg.dataFormat()))
-                .fraction(cfg.fraction())
-                .shuffle(cfg.shuffle())
-                .seed(cfg.effectiveDataSeed())
-                .maxEvalSamples(cfg.maxEvalSamples());
-        if (cfg.trainOnResponsesOnly() != null) b.trainOnResponsesOnly(cfg.trainOnResponsesOnly());
-        if (cfg.evalFile() != null) b.evalFile(Path.of(cfg.evalFile()));
-        if (cfg.validationSplit() != null) b.validationSplit(cfg.validationSplit());
-        if (cfg.fold() != null) b.folds(cfg.fold(), cfg.numFolds());
-        if (cfg.task() != null) b.task(cfg.task().equals("sequence_classification") ? Task.SEQUENCE_CLASSIFICATION : Task.CAUSAL_LM);
+        DataSpec.Builder b = DataSpec.builder(Path.of(cfg.data().trainFile()))
+                .maxLength(cfg.data().maxLength())
+                .dataFormat(cfg.data().dataFormat())
+                .fraction(cfg.data().fraction())
+                .shuffle(cfg.data().shuffle())
+                .seed(cfg.data().dataSeed())
+                .maxEvalSamples(cfg.data().maxEvalSamples());
+        if (cfg.data().trainOnResponsesOnly() != null) b.trainOnResponsesOnly(cfg.data().trainOnResponsesOnly());
+        if (cfg.data().evalFile() != null) b.evalFile(Path.of(cfg.data().evalFile()));
+        if (cfg.data().validationSplit() != null) b.validationSplit(cfg.data().validationSplit());
+        if (cfg.data().fold() != null) b.folds(cfg.data().fold(), cfg.data().numFolds());
+        if (cfg.model().task() != null) b.task(cfg.model().task());
         return b.build();
     }
 }

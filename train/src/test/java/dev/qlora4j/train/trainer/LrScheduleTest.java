@@ -74,14 +74,14 @@ class LrScheduleTest {
         java.util.function.Function<String, com.fasterxml.jackson.databind.node.ObjectNode> cfg = extra -> {
             try {
                 return (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
-                        "{\"model_name_or_path\": \"m\", \"output_dir\": \"o\", \"train_file\": \"t.jsonl\", " + extra + "}");
+                        "{\"model_name_or_path\": \"m\", \"output_dir\": \"o\", \"train_file\": \"t.jsonl\", \"lora\": {}, " + extra + "}");
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
         };
         var ok = dev.qlora4j.train.config.TrainingConfigParser.parse(cfg.apply(
                 "\"learning_rate\": 2e-4, \"lr_scheduler_type\": \"cosine_with_min_lr\", \"lr_scheduler_kwargs\": {\"min_lr\": 2e-5}"), "r.json");
-        assertThat(ok.lrSchedulerKwargs().minLrRate()).isCloseTo(0.1, EXACT);
+        assertThat(ok.schedule().kwargs().minLrRate()).isCloseTo(0.1, EXACT);
         assertThat(ok.resolved().get("lr_scheduler_kwargs").get("min_lr").asDouble()).isEqualTo(2e-5);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.qlora4j.train.config.TrainingConfigParser.parse(cfg.apply(
                         "\"lr_scheduler_type\": \"linear\", \"lr_scheduler_kwargs\": {\"num_cycles\": 2}"), "r.json"))
