@@ -5,6 +5,7 @@ import picocli.CommandLine.MissingParameterException;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.UnmatchedArgumentException;
 
@@ -33,8 +34,12 @@ final class ParseErrors {
     /** @param commands the command names, for an unknown command */
     static String message(ParameterException e, List<String> commands) {
         boolean topLevel = e.getCommandLine().getParent() == null;
-        if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
-            String first = u.getUnmatched().getFirst();
+        // an unknown option (or command) comes first, also when picocli found a missing required option before saying so
+        ParseResult partial = e.getCommandLine().getParseResult();
+        List<String> unmatched = e instanceof UnmatchedArgumentException u ? u.getUnmatched()
+                : partial != null ? partial.unmatched() : List.of();
+        if (!unmatched.isEmpty()) {
+            String first = unmatched.getFirst();
             if (topLevel) return unknownCommand(first, commands);
             // every command takes any number of positional arguments (Main counts them), so only options are left over
             int eq = first.indexOf('=');
