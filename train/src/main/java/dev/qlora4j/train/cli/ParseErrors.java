@@ -19,7 +19,9 @@ import java.util.regex.Pattern;
  * {@code error: }): {@code unknown option --foo}, {@code option --model needs a value},
  * {@code missing required option --out}, {@code option --steps wants an integer, got 'many'},
  * {@code option --json takes no value (--json=true)}, and at the top level
- * {@code unknown command 'x' (commands: ...)}. Anything else keeps picocli's own message.
+ * {@code unknown command 'x' (commands: ...)}. Anything else keeps picocli's own message. Two cases
+ * are told apart only by picocli's wording (4.7.7): a required option left out, and a flag given a
+ * value; CommandLineTest pins both, so an upgrade that rewords them shows there.
  */
 final class ParseErrors {
     private ParseErrors() {}
