@@ -4,6 +4,7 @@ import dev.qlora4j.model.chat.ChatTemplate;
 import dev.qlora4j.model.generate.Sampler;
 import dev.qlora4j.model.generate.TextStreamer;
 import dev.qlora4j.tensor.BadInputException;
+import picocli.CommandLine;
 
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -12,11 +13,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code chat --model DIR}: a conversation on standard input. Each line is a user message; the
@@ -24,34 +23,24 @@ import java.util.Set;
  * streamed. The generator keeps its KV cache between turns, so a turn only feeds the tokens the
  * previous one did not. {@code /reset} forgets the history, {@code /exit} or end of input quits.
  */
+@CommandLine.Command(name = "chat", description = "talk to a chat model on standard input (/reset clears the history, /exit quits)")
 final class ChatCommand implements Main.Command {
+    @CommandLine.Mixin
+    ModelOptions model;
+
+    @CommandLine.Mixin
+    GenerationOptions generation;
+
     @Override
-    public String summary() {
-        return "talk to a chat model on standard input (/reset clears the history, /exit quits)";
+    public Object run(PrintStream out) throws Exception {
+        return run(out, System.in);
     }
 
     @Override
-    public Set<String> flags() {
-        return Set.of();
-    }
-
-    @Override
-    public Set<String> options() {
-        Set<String> options = new HashSet<>(GenerationSettings.OPTIONS);
-        options.addAll(Set.of("model", "adapter", "device"));
-        return options;
-    }
-
-    @Override
-    public Object run(Args args, PrintStream out) throws Exception {
-        return run(args, out, System.in);
-    }
-
-    @Override
-    public Object run(Args args, PrintStream out, InputStream in) throws Exception {
-        Path dir = ModelOptions.modelDir(args), adapter = ModelOptions.adapterDir(args);
-        GenerationSettings settings = GenerationSettings.parse(args);
-        try (LanguageModel lm = LanguageModel.load(dir, adapter, ModelOptions.device(args))) {
+    public Object run(PrintStream out, InputStream in) throws Exception {
+        Path dir = model.modelDir(), adapter = model.adapterDir();
+        GenerationSettings settings = generation.settings();
+        try (LanguageModel lm = LanguageModel.load(dir, adapter, model.device())) {
             ChatTemplate template = ChatTemplate.load(dir);
             Sampler sampler = settings.sampler(lm.generation(), out);
             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));

@@ -17,6 +17,7 @@ import dev.qlora4j.train.data.PadIds;
 import dev.qlora4j.train.data.TrainingData;
 import dev.qlora4j.train.eval.CausalLmEvaluator;
 import dev.qlora4j.train.eval.ClassifierEvaluator;
+import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -24,7 +25,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.IntConsumer;
 
 /**
@@ -37,28 +37,21 @@ import java.util.function.IntConsumer;
  * reads, and reports mean cross-entropy (the log-loss) and accuracy. Rows become examples as for training
  * ({@link ExampleEncoder}), but with every token counted and no EOS appended.
  */
+@CommandLine.Command(name = "eval",
+        description = "loss and perplexity of a causal LM (or loss and accuracy of a classifier) on a JSONL data file or an arena CSV")
 final class EvalCommand implements Main.Command {
-    @Override
-    public String summary() {
-        return "loss and perplexity of a causal LM (or loss and accuracy of a classifier) on a JSONL data file or an arena CSV";
-    }
+    @CommandLine.Mixin
+    ModelOptions model;
+
+    @CommandLine.Mixin
+    DataOptions data;
 
     @Override
-    public Set<String> flags() {
-        return Set.of();
-    }
-
-    @Override
-    public Set<String> options() {
-        return Set.of("model", "data", "data-format", "batch-size", "max-length", "adapter", "device");
-    }
-
-    @Override
-    public Object run(Args args, PrintStream out) throws Exception {
-        String device = ModelOptions.device(args);
-        Path dir = ModelOptions.modelDir(args), adapter = ModelOptions.adapterDir(args);
-        int batchSize = RowData.batchSize(args);
-        RowData rowData = RowData.load(args, dir, out, false);
+    public Object run(PrintStream out) throws Exception {
+        String device = model.device();
+        Path dir = model.modelDir(), adapter = model.adapterDir();
+        int batchSize = data.batchSize();
+        RowData rowData = RowData.load(data, dir, out, false);
         ModelConfig config = rowData.config();
         List<Example> examples = rowData.examples();
         Map<String, Object> result = new LinkedHashMap<>();

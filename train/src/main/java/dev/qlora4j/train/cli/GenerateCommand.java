@@ -3,14 +3,13 @@ package dev.qlora4j.train.cli;
 import dev.qlora4j.model.chat.ChatTemplate;
 import dev.qlora4j.model.generate.GenerationResult;
 import dev.qlora4j.model.generate.TextStreamer;
+import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code generate --model DIR (--prompt T | --prompt-ids 1,2,3)}: continues a prompt with a
@@ -19,34 +18,33 @@ import java.util.Set;
  * does; with {@code --chat} it becomes one user message rendered by the chat template with the
  * generation prompt, encoded without added specials (the template writes them).
  */
+@CommandLine.Command(name = "generate", description = "continue a prompt with a causal LM (greedy or sampled), streaming the new text")
 final class GenerateCommand implements Main.Command {
-    @Override
-    public String summary() {
-        return "continue a prompt with a causal LM (greedy or sampled), streaming the new text";
-    }
+    @CommandLine.Mixin
+    ModelOptions model;
+
+    @CommandLine.Option(names = "--prompt", paramLabel = "T", description = "the prompt text (encoded with special tokens)")
+    String text;
+
+    @CommandLine.Option(names = "--prompt-ids", paramLabel = "1,2,3", description = "the prompt as comma-separated token ids")
+    String idList;
+
+    @CommandLine.Option(names = "--chat", arity = "0",
+            description = "the prompt as one user message through the chat template, with the generation prompt")
+    boolean chat;
+
+    @CommandLine.Mixin
+    GenerationOptions generation;
 
     @Override
-    public Set<String> flags() {
-        return Set.of("chat");
-    }
-
-    @Override
-    public Set<String> options() {
-        Set<String> options = new HashSet<>(GenerationSettings.OPTIONS);
-        options.addAll(Set.of("model", "prompt", "prompt-ids", "adapter", "device"));
-        return options;
-    }
-
-    @Override
-    public Object run(Args args, PrintStream out) throws Exception {
-        Path dir = ModelOptions.modelDir(args), adapter = ModelOptions.adapterDir(args);
-        String text = args.get("prompt", null), idList = args.get("prompt-ids", null);
+    public Object run(PrintStream out) throws Exception {
+        Path dir = model.modelDir(), adapter = model.adapterDir();
         if ((text == null) == (idList == null)) throw new UserError("generate needs exactly one of --prompt, --prompt-ids");
-        if (args.flag("chat") && text == null) throw new UserError("--chat needs --prompt (a user message), not --prompt-ids");
-        GenerationSettings settings = GenerationSettings.parse(args);
+        if (chat && text == null) throw new UserError("--chat needs --prompt (a user message), not --prompt-ids");
+        GenerationSettings settings = generation.settings();
         int[] given = idList == null ? null : parseIds(idList);
-        try (LanguageModel lm = LanguageModel.load(dir, adapter, ModelOptions.device(args))) {
-            int[] prompt = given != null ? given : encode(lm, dir, text, args.flag("chat"));
+        try (LanguageModel lm = LanguageModel.load(dir, adapter, model.device())) {
+            int[] prompt = given != null ? given : encode(lm, dir, text, chat);
             TextStreamer streamer = new TextStreamer(lm.tokenizer(), true, piece -> {
                 out.print(piece);
                 out.flush();

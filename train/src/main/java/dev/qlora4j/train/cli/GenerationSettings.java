@@ -6,11 +6,10 @@ import dev.qlora4j.model.generate.SamplingParams;
 import dev.qlora4j.tensor.Generator;
 
 import java.io.PrintStream;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The decoding options of {@code generate} and {@code chat}. Temperature 0 (greedy) is the
+ * The decoding settings of {@code generate} and {@code chat} (from {@link GenerationOptions}). Temperature 0 (greedy) is the
  * default whatever generation_config.json says, as the CLI contract fixes it; when sampling,
  * top-k and top-p not given on the command line come from generation_config.json (transformers'
  * defaults 50 and 1.0 when it is silent), as {@code generate(do_sample=True, temperature=T)} takes them.
@@ -20,21 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param seed null = a fresh random seed, printed so the run can be repeated
  */
 record GenerationSettings(int maxNewTokens, double temperature, Integer topK, Double topP, Long seed) {
-    static final Set<String> OPTIONS = Set.of("max-new-tokens", "temperature", "top-k", "top-p", "seed");
     static final int DEFAULT_MAX_NEW_TOKENS = 128;
-
-    static GenerationSettings parse(Args args) {
-        int maxNew = args.getInt("max-new-tokens", DEFAULT_MAX_NEW_TOKENS);
-        if (maxNew < 0) throw new UserError("--max-new-tokens must not be negative (got " + maxNew + ")");
-        double temperature = args.getDouble("temperature", 0);
-        if (temperature < 0) throw new UserError("--temperature must not be negative (got " + args.get("temperature", null) + ")");
-        Integer topK = args.get("top-k", null) == null ? null : args.getInt("top-k", 0);
-        if (topK != null && topK < 0) throw new UserError("--top-k must not be negative (got " + topK + ")");
-        Double topP = args.get("top-p", null) == null ? null : args.getDouble("top-p", 1);
-        if (topP != null && !(topP > 0 && topP <= 1)) throw new UserError("--top-p must be in (0, 1] (got " + args.get("top-p", null) + ")");
-        Long seed = args.get("seed", null) == null ? null : args.getLong("seed", 0);
-        return new GenerationSettings(maxNew, temperature, topK, topP, seed);
-    }
 
     /** The sampler for these settings; {@code out} learns the seed when none was given and it matters. */
     Sampler sampler(GenerationConfig defaults, PrintStream out) {

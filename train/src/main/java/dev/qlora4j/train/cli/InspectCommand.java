@@ -5,6 +5,7 @@ import dev.qlora4j.tensor.io.SafetensorsCheckpoint;
 import dev.qlora4j.tensor.io.TensorInfo;
 import dev.qlora4j.tensor.quant.Nf4StateDict;
 import dev.qlora4j.tensor.quant.Nf4Weight;
+import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -14,33 +15,17 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code inspect PATH}: the tensors of a model folder (single or sharded safetensors) or of one
  * .safetensors file — names, dtypes, shapes, the parameter count — and the config.json summary
  * when the folder has one.
  */
+@CommandLine.Command(name = "inspect",
+        description = "list the tensors (name, dtype, shape) and parameter count of a model folder or .safetensors file")
 final class InspectCommand implements Main.Command {
-    @Override
-    public String summary() {
-        return "list the tensors (name, dtype, shape) and parameter count of a model folder or .safetensors file";
-    }
-
-    @Override
-    public Set<String> flags() {
-        return Set.of();
-    }
-
-    @Override
-    public int maxPositional() {
-        return 1;
-    }
-
-    @Override
-    public Set<String> options() {
-        return Set.of();
-    }
+    @CommandLine.Parameters(index = "0", arity = "0..1", paramLabel = "PATH", description = "a model folder or one .safetensors file")
+    Path path;
 
     /**
      * Model parameters a tensor stands for: its elements, except in a bitsandbytes 4-bit
@@ -58,9 +43,8 @@ final class InspectCommand implements Main.Command {
     }
 
     @Override
-    public Object run(Args args, PrintStream out) throws Exception {
-        if (args.positional().size() != 1) throw new UserError("inspect takes one path: a model folder or a .safetensors file");
-        Path path = Path.of(args.positional().getFirst());
+    public Object run(PrintStream out) throws Exception {
+        if (path == null) throw new UserError("inspect takes one path: a model folder or a .safetensors file");
         if (!Files.exists(path)) throw new UserError("no such file or folder (" + path + ")");
         List<Map<String, Object>> tensors = new ArrayList<>();
         long parameters = 0;

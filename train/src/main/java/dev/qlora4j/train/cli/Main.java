@@ -2,61 +2,105 @@ package dev.qlora4j.train.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.qlora4j.tensor.BadInputException;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.util.Arrays;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
+import java.util.Properties;
 
 /**
- * {@code train.jar <command> [options]}: the command line described in docs/CLI.md. With
- * {@code --json} the last line on stdout is one JSON object with the result and people-facing
- * output goes to stderr. Exit status: 0 success, 2 user error (one line on stderr), 1 internal
- * failure.
+ * {@code train.jar <command> [options]}: the command line described in docs/CLI.md, parsed by
+ * picocli. Each command is a picocli command object whose {@code @Option} fields picocli sets;
+ * {@link #run} then runs it. With {@code --json} the last line on stdout is one JSON object with
+ * the result and people-facing output goes to stderr. Exit status: 0 success (and
+ * {@code --help}, {@code --version}), 2 user error (one line {@code error: ...} on stderr, picocli's
+ * own parse errors included, see {@link ParseErrors}), 1 internal failure.
  */
 public final class Main {
-    /** One subcommand. {@code out} is where people-facing progress goes. */
+    private Main() {}
+
+    /**
+     * One subcommand: a class annotated with picocli's {@code @Command} (its name and one-line
+     * description) whose {@code @Option} and {@code @Parameters} fields are set before it runs.
+     * {@link Main} adds {@link CommonOptions} to each, and refuses more positional arguments than
+     * the command declares. {@code out} is where people-facing progress goes.
+     */
     interface Command {
-        String summary();
-
-        Set<String> flags();
-
-        Set<String> options();
-
-        /** Positional arguments the command takes (inspect's path, train's config file); more is an error. */
-        default int maxPositional() {
-            return 0;
-        }
-
         /**
          * Runs the command and returns its {@code --json} result: a map (one JSON object, the
-         * last line of stdout) or {@link JsonLines} (one object per line, for per-input results).
+         * last line of stdout) or {@link JsonLines} (one object per line, for per-input results);
+         * null prints nothing (a rank other than 0 of a distributed run).
          */
-        Object run(Args args, PrintStream out) throws Exception;
+        Object run(PrintStream out) throws Exception;
 
         /** The same for commands that read the user's input (chat): {@code in} is standard input. */
-        default Object run(Args args, PrintStream out, InputStream in) throws Exception {
-            return run(args, out);
+        default Object run(PrintStream out, InputStream in) throws Exception {
+            return run(out);
         }
     }
 
     /** A result of several JSON objects, printed one a line in order. */
     record JsonLines(List<Map<String, Object>> lines) {}
 
-    private static final Map<String, Command> COMMANDS = new TreeMap<>(Map.of(
-            "chat", new ChatCommand(),
-            "demo", new DemoCommand(),
-            "eval", new EvalCommand(),
-            "generate", new GenerateCommand(),
-            "inspect", new InspectCommand(),
-            "merge", new MergeCommand(),
-            "predict", new PredictCommand(),
-            "quantize", new QuantizeCommand(),
-            "tokenize", new TokenizeCommand(),
-            "train", new TrainCommand()));
+    /** The commands, made anew for every command line: picocli writes the options into them. */
+    private static List<Command> commands() {
+        return List.of(new ChatCommand(), new DemoCommand(), new EvalCommand(), new GenerateCommand(), new InspectCommand(),
+                new MergeCommand(), new PredictCommand(), new QuantizeCommand(), new TokenizeCommand(), new TrainCommand());
+    }
+
+    /** The name under which {@link CommonOptions} is mixed into every command. */
+    private static final String COMMON = "common";
+
+    @CommandLine.Command(name = "train.jar", mixinStandardHelpOptions = true, versionProvider = Version.class,
+            customSynopsis = "train.jar <command> [options]",
+            description = {"LoRA and QLoRA fine-tuning of Hugging Face language models in plain Java.",
+                    "Run it as (or as ./qlora4j <command> [options] in a checkout):",
+                    "  java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \\",
+                    "       -jar train.jar <command> [options]"},
+            descriptionHeading = "%n", optionListHeading = "%nOptions:%n", commandListHeading = "%nCommands:%n",
+            footer = {"", "Every command also takes --json (people-facing output to stderr, the result as",
+                    "JSON on the last stdout line), --debug (stack traces) and --help (its usage and",
+                    "options). `--` ends the options: what follows is positional.",
+                    "`train.jar help <command>` is the same as `train.jar <command> --help`."})
+    private static final class TopLevel {}
+
+    @CommandLine.Command(name = "help", description = "show the usage of train.jar, or of one command",
+            descriptionHeading = "%n", parameterListHeading = "%nArguments:%n", optionListHeading = "%nOptions:%n")
+    private static final class HelpCommand {
+        @CommandLine.Parameters(arity = "0..1", paramLabel = "COMMAND", description = "the command whose usage to show")
+        String command;
+
+        @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "show this command's usage, and exit")
+        boolean help;
+    }
+
+    /** {@code --version}: the project version, which the build writes into version.properties. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[]{"qlora4j " + version()};
+        }
+
+        static String version() {
+            Properties p = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in == null) throw new IllegalStateException("version.properties is missing from the class path");
+                p.load(in);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return p.getProperty("version");
+        }
+    }
 
     public static void main(String[] args) {
         int status = run(args, System.out, System.err);
@@ -70,30 +114,33 @@ public final class Main {
 
     /** Runs one command line with the given standard streams; returns the exit status. */
     public static int run(String[] argv, InputStream stdin, PrintStream stdout, PrintStream stderr) {
-        List<String> args = Arrays.asList(argv);
-        boolean debug = args.contains("--debug");
-        boolean json = args.contains("--json");
-        if (args.isEmpty() || args.getFirst().equals("--help") || args.getFirst().equals("help")) {
-            usage(stdout);
-            return 0;
-        }
-        Command command = COMMANDS.get(args.getFirst());
-        if (command == null) {
-            stderr.println("error: unknown command '" + args.getFirst() + "' (commands: " + String.join(", ", COMMANDS.keySet()) + ")");
+        PrintWriter usageOut = new PrintWriter(stdout, true);
+        CommandLine cli = commandLine(usageOut, stderr);
+        ParseResult parsed;
+        try {
+            parsed = cli.parseArgs(argv);
+            // --help or --version anywhere (top level or a command): usage or version on stdout
+            if (CommandLine.printHelpIfRequested(parsed)) {
+                usageOut.flush();
+                return 0;
+            }
+        } catch (ParameterException e) {
+            stderr.println("error: " + ParseErrors.message(e, commandNames(cli)));
             return 2;
         }
+        if (!parsed.hasSubcommand()) {
+            cli.usage(usageOut);
+            usageOut.flush();
+            return 0;
+        }
+        ParseResult sub = parsed.subcommand();
+        if (sub.commandSpec().userObject() instanceof HelpCommand help) return help(cli, help.command, usageOut, stderr);
+        Command command = (Command) sub.commandSpec().userObject();
+        CommonOptions common = (CommonOptions) sub.commandSpec().mixins().get(COMMON).userObject();
         try {
-            Set<String> flags = new java.util.HashSet<>(command.flags());
-            flags.add("json");
-            flags.add("debug");
-            Args parsed = Args.parse(args.subList(1, args.size()), flags, command.options());
-            if (parsed.positional().size() > command.maxPositional())
-                throw new UserError(command.maxPositional() == 0
-                        ? args.getFirst() + " takes no positional arguments (got " + String.join(", ", parsed.positional()) + ")"
-                        : args.getFirst() + " takes at most " + command.maxPositional() + " positional argument (got "
-                        + String.join(", ", parsed.positional()) + ")");
-            Object result = command.run(parsed, json ? stderr : stdout, stdin);
-            if (json && result != null) {   // null: a rank other than 0 of a distributed run, which prints nothing
+            checkPositional(sub);
+            Object result = command.run(common.json ? stderr : stdout, stdin);
+            if (common.json && result != null) {   // null: a rank other than 0 of a distributed run, which prints nothing
                 ObjectMapper mapper = new ObjectMapper();
                 if (result instanceof JsonLines lines) for (Object line : lines.lines()) stdout.println(mapper.writeValueAsString(line));
                 else stdout.println(mapper.writeValueAsString(result));
@@ -104,15 +151,78 @@ public final class Main {
             Throwable cause = f.getCause() == null ? f : f.getCause();
             int status = f.getCause() == null ? 2 : status(cause);
             if (f.shown()) {
-                report(cause, f.label() + ": ", stderr, debug);
+                report(cause, f.label() + ": ", stderr, common.debug);
                 stderr.flush();
             }
             f.end(status);
             return status;
         } catch (Exception | Error e) {
-            report(e, "", stderr, debug);
+            report(e, "", stderr, common.debug);
             return status(e);
         }
+    }
+
+    /**
+     * The picocli command line of one run: the commands with {@link CommonOptions} and a hidden
+     * catch-all for positional arguments beyond those each declares (so that {@code demo now} is
+     * reported as a stray argument, also after {@code --}, rather than as an unknown option).
+     * Parser settings keep the contract's conventions (see the comments); they apply to every
+     * command, so they are set after the commands are added.
+     */
+    private static CommandLine commandLine(PrintWriter out, PrintStream err) {
+        CommandLine cli = new CommandLine(new TopLevel());
+        for (Command command : commands()) {
+            CommandLine sub = new CommandLine(command);
+            CommandSpec spec = sub.getCommandSpec();
+            spec.addMixin(COMMON, CommandSpec.forAnnotatedObject(new CommonOptions()));
+            spec.usageMessage().descriptionHeading("%n").optionListHeading("%nOptions:%n");
+            if (!spec.positionalParameters().isEmpty()) spec.usageMessage().parameterListHeading("%nArguments:%n");
+            spec.addPositional(PositionalParamSpec.builder()
+                    .index(spec.positionalParameters().size() + "..*").arity("0..*").hidden(true).paramLabel("ARG")
+                    .type(List.class).auxiliaryTypes(String.class).build());
+            cli.addSubcommand(sub);
+        }
+        cli.addSubcommand(new HelpCommand());
+        cli.setExpandAtFiles(false)                  // "@notes" is an argument, not a file of arguments
+                .setOverwrittenOptionsAllowed(true)  // a single-valued option given twice: the last one counts
+                .setAllowOptionsAsOptionParameters(true)   // tokenize --text --json: the text is "--json"
+                .setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF))
+                .registerConverter(Double.class, ParseErrors::finiteDouble)
+                .registerConverter(Double.TYPE, ParseErrors::finiteDouble)
+                .setOut(out)
+                .setErr(new PrintWriter(err, true));
+        return cli;
+    }
+
+    /** The names of the commands (not {@code help}), for the unknown-command message. */
+    private static List<String> commandNames(CommandLine cli) {
+        return cli.getSubcommands().entrySet().stream()
+                .filter(e -> e.getValue().getCommand() instanceof Command)
+                .map(Map.Entry::getKey).sorted().toList();
+    }
+
+    /** {@code help [COMMAND]}: the top-level usage, or the command's. */
+    private static int help(CommandLine cli, String name, PrintWriter out, PrintStream stderr) {
+        CommandLine target = name == null ? cli : cli.getSubcommands().get(name);
+        if (target == null) {
+            stderr.println("error: " + ParseErrors.unknownCommand(name, commandNames(cli)));
+            return 2;
+        }
+        target.usage(out);
+        out.flush();
+        return 0;
+    }
+
+    /** More positional arguments than the command declares (they land in the hidden catch-all) are an error. */
+    private static void checkPositional(ParseResult sub) {
+        List<PositionalParamSpec> declared = sub.commandSpec().positionalParameters().stream().filter(p -> !p.hidden()).toList();
+        int max = declared.stream().mapToInt(p -> p.arity().max()).sum();
+        List<String> given = sub.matchedPositionals().stream().flatMap(p -> p.originalStringValues().stream()).toList();
+        if (given.size() <= max) return;
+        String name = sub.commandSpec().name();
+        throw new UserError(max == 0
+                ? name + " takes no positional arguments (got " + String.join(", ", given) + ")"
+                : name + " takes at most " + max + " positional argument" + (max == 1 ? "" : "s") + " (got " + String.join(", ", given) + ")");
     }
 
     /** Exit status: 2 for the user's mistakes (input, GPU memory, no usable device), 1 for collectives that failed and for bugs. */
@@ -134,12 +244,5 @@ public final class Main {
             if (!debug) stderr.println("(run again with --debug for the stack trace)");
         }
         if (debug) e.printStackTrace(stderr);
-    }
-
-    private static void usage(PrintStream out) {
-        out.println("usage: java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -jar train.jar <command> [options]");
-        out.println("commands:");
-        COMMANDS.forEach((name, c) -> out.printf("  %-10s %s%n", name, c.summary()));
-        out.println("common options: --json (result as JSON on the last stdout line), --debug (stack traces)");
     }
 }

@@ -1,34 +1,28 @@
 package dev.qlora4j.train.cli;
 
 import dev.qlora4j.model.lora.LoraMerge;
+import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Set;
 
 /** {@code merge --model DIR --adapter DIR --out DIR}: a PEFT adapter merged into its base, as a plain HF model folder. */
+@CommandLine.Command(name = "merge", description = "merge a LoRA adapter into its base model and write a plain Hugging Face model folder")
 final class MergeCommand implements Main.Command {
-    @Override
-    public String summary() {
-        return "merge a LoRA adapter into its base model and write a plain Hugging Face model folder";
-    }
+    @CommandLine.Option(names = "--model", required = true, paramLabel = "DIR", description = "the base model folder")
+    Path model;
+
+    @CommandLine.Option(names = "--adapter", required = true, paramLabel = "DIR",
+            description = "the PEFT adapter folder (adapter_config.json, adapter_model.safetensors)")
+    Path adapter;
+
+    @CommandLine.Option(names = "--out", required = true, paramLabel = "DIR", description = "where the merged model folder goes")
+    Path dest;
 
     @Override
-    public Set<String> flags() {
-        return Set.of();
-    }
-
-    @Override
-    public Set<String> options() {
-        return Set.of("model", "adapter", "out");
-    }
-
-    @Override
-    public Object run(Args args, PrintStream out) throws Exception {
-        Path model = Path.of(TokenizeCommand.required(args, "model")), adapter = Path.of(TokenizeCommand.required(args, "adapter")),
-                dest = Path.of(TokenizeCommand.required(args, "out"));
+    public Object run(PrintStream out) throws Exception {
         if (!Files.isDirectory(model)) throw new UserError("no such model folder (" + model + ")");
         if (!Files.isDirectory(adapter)) throw new UserError("no such adapter folder (" + adapter + ")");
         LoraMerge.merge(model, adapter, dest);

@@ -5,28 +5,41 @@ import dev.qlora4j.train.compute.Compute;
 import dev.qlora4j.model.lora.LoraModel;
 import dev.qlora4j.model.nn.Transformer;
 import dev.qlora4j.tensor.Generator;
+import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Options the model-running commands (eval, generate, chat) share. */
+/** Options the model-running commands (eval, predict, generate, chat) share, mixed into each. */
 final class ModelOptions {
-    private ModelOptions() {}
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "the model folder (config.json, *.safetensors, tokenizer files)")
+    Path model;
+
+    @Option(names = "--adapter", paramLabel = "DIR", description = "a PEFT adapter folder (ours or Python's), applied on the model")
+    Path adapter;
+
+    @Option(names = "--device", paramLabel = "cpu|cuda", description = "where the model runs (default: ${DEFAULT-VALUE})")
+    String device = "cpu";
 
     /** {@code --model DIR}, which must be a folder. */
-    static Path modelDir(Args args) {
-        Path dir = Path.of(TokenizeCommand.required(args, "model"));
-        if (!Files.isDirectory(dir)) throw new UserError("no such model folder (" + dir + ")");
-        return dir;
+    Path modelDir() {
+        if (!Files.isDirectory(model)) throw new UserError("no such model folder (" + model + ")");
+        return model;
     }
 
     /** {@code --adapter DIR}, a PEFT adapter folder, or null. */
-    static Path adapterDir(Args args) {
-        String adapter = args.get("adapter", null);
+    Path adapterDir() {
         if (adapter == null) return null;
-        Path dir = Path.of(adapter);
-        if (!Files.isDirectory(dir)) throw new UserError("no such adapter folder (" + dir + ")");
-        return dir;
+        if (!Files.isDirectory(adapter)) throw new UserError("no such adapter folder (" + adapter + ")");
+        return adapter;
+    }
+
+    /** {@code --device cpu|cuda} (default cpu). */
+    String device() {
+        if (!device.equals("cpu") && !device.equals("cuda"))
+            throw new UserError("unknown device '" + device + "', expected cpu or cuda (--device)");
+        return device;
     }
 
     /** The model of {@code dir}, with the adapter of {@code --adapter} on it (dropout off) when one is given. */
@@ -40,14 +53,6 @@ final class ModelOptions {
             model.close();
             throw e;
         }
-    }
-
-    /** {@code --device cpu|cuda} (default cpu). */
-    static String device(Args args) {
-        String device = args.get("device", "cpu");
-        if (!device.equals("cpu") && !device.equals("cuda"))
-            throw new UserError("unknown device '" + device + "', expected cpu or cuda (--device)");
-        return device;
     }
 
     /** Where the model runs: the CPU, or the GPU (a clear error when there is none). */

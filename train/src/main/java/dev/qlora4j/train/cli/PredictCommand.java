@@ -11,6 +11,7 @@ import dev.qlora4j.train.data.Example;
 import dev.qlora4j.train.data.PadIds;
 import dev.qlora4j.train.eval.ClassifierEvaluator;
 import dev.qlora4j.train.report.AtomicFiles;
+import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -19,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code predict --model DIR --data FILE --out FILE}: a sequence classifier's class probabilities
@@ -29,34 +29,30 @@ import java.util.Set;
  * ({@code id,winner_model_a,winner_model_b,winner_tie}). Other data gets config.json's label
  * names as columns. {@code .csv} or {@code .jsonl} by the output's extension; written atomically.
  */
+@CommandLine.Command(name = "predict",
+        description = "class probabilities of a sequence classifier for every row (e.g. a Kaggle submission from the arena test CSV)")
 final class PredictCommand implements Main.Command {
     private static final List<String> ARENA_COLUMNS = List.of("winner_model_a", "winner_model_b", "winner_tie");
 
-    @Override
-    public String summary() {
-        return "class probabilities of a sequence classifier for every row (e.g. a Kaggle submission from the arena test CSV)";
-    }
+    @CommandLine.Mixin
+    ModelOptions model;
+
+    @CommandLine.Mixin
+    DataOptions dataOptions;
+
+    @CommandLine.Option(names = "--out", required = true, paramLabel = "FILE",
+            description = "the probabilities: .csv (id and one column a class) or .jsonl (id, label, probabilities)")
+    Path target;
 
     @Override
-    public Set<String> flags() {
-        return Set.of();
-    }
-
-    @Override
-    public Set<String> options() {
-        return Set.of("model", "data", "data-format", "out", "batch-size", "max-length", "adapter", "device");
-    }
-
-    @Override
-    public Object run(Args args, PrintStream out) throws Exception {
-        String device = ModelOptions.device(args);
-        Path dir = ModelOptions.modelDir(args), adapter = ModelOptions.adapterDir(args);
-        Path target = Path.of(TokenizeCommand.required(args, "out"));
+    public Object run(PrintStream out) throws Exception {
+        String device = model.device();
+        Path dir = model.modelDir(), adapter = model.adapterDir();
         String name = target.getFileName().toString().toLowerCase(Locale.ROOT);
         boolean csv = name.endsWith(".csv");
         if (!csv && !name.endsWith(".jsonl")) throw new UserError("--out must end in .csv or .jsonl (got " + target + ")");
-        int batchSize = RowData.batchSize(args);
-        RowData data = RowData.load(args, dir, out, true);
+        int batchSize = dataOptions.batchSize();
+        RowData data = RowData.load(dataOptions, dir, out, true);
         if (data.config().task() != Task.SEQUENCE_CLASSIFICATION)
             throw new UserError("predict gives a sequence classifier's class probabilities; " + dir + " is a causal LM (use generate)");
         List<String> classes = data.format() == DataFormat.PREFERENCE_PAIR ? ARENA_COLUMNS

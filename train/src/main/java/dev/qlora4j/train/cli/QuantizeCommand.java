@@ -1,41 +1,37 @@
 package dev.qlora4j.train.cli;
 
 import dev.qlora4j.model.quant.Nf4Checkpoints;
+import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code quantize --model DIR --out DIR [--double-quant] [--blocksize 64]}: a bitsandbytes-layout
  * NF4 checkpoint, as transformers' save_pretrained writes a 4-bit model (loadable there with
  * bitsandbytes installed, and here by every command).
  */
+@CommandLine.Command(name = "quantize", description = "write a 4-bit NF4 (bitsandbytes layout) copy of a model folder")
 final class QuantizeCommand implements Main.Command {
-    @Override
-    public String summary() {
-        return "write a 4-bit NF4 (bitsandbytes layout) copy of a model folder";
-    }
+    @CommandLine.Option(names = "--model", required = true, paramLabel = "DIR", description = "the model folder to quantize")
+    Path model;
+
+    @CommandLine.Option(names = "--out", required = true, paramLabel = "DIR", description = "where the 4-bit model folder goes")
+    Path dest;
+
+    @CommandLine.Option(names = "--double-quant", arity = "0", description = "quantize the block scales too (bnb_4bit_use_double_quant)")
+    boolean doubleQuant;
+
+    @CommandLine.Option(names = "--blocksize", paramLabel = "N", description = "weights per block scale (default: ${DEFAULT-VALUE})")
+    int blocksize = 64;
 
     @Override
-    public Set<String> flags() {
-        return Set.of("double-quant");
-    }
-
-    @Override
-    public Set<String> options() {
-        return Set.of("model", "out", "blocksize");
-    }
-
-    @Override
-    public Object run(Args args, PrintStream out) throws Exception {
-        Path model = Path.of(TokenizeCommand.required(args, "model")), dest = Path.of(TokenizeCommand.required(args, "out"));
+    public Object run(PrintStream out) throws Exception {
         if (!Files.isDirectory(model)) throw new UserError("no such model folder (" + model + ")");
-        int blocksize = args.getInt("blocksize", 64);
-        Nf4Checkpoints.Result r = Nf4Checkpoints.quantize(model, dest, args.flag("double-quant"), blocksize);
+        Nf4Checkpoints.Result r = Nf4Checkpoints.quantize(model, dest, doubleQuant, blocksize);
         out.printf("%,d parameters in %,d bytes: %.4f bits per parameter → %s%n", r.parameters(), r.bytes(), r.bitsPerParam(), dest);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("out", dest.toString());

@@ -19,7 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The {@code --data} file of {@code eval} and {@code predict} as examples of the model's task:
+ * The {@code --data} file of {@code eval} and {@code predict} ({@link DataOptions}) as examples of the model's task:
  * {@code --data-format} (auto or preference_pair), malformed CSV records reported and skipped,
  * every token counted and no EOS appended (the rows as they are, not training examples made from
  * them), {@code --max-length} cutting each row.
@@ -31,14 +31,13 @@ record RowData(Path file, ModelConfig config, SpecialTokens specials, DataFormat
     static final int DEFAULT_BATCH_SIZE = 8;
 
     /** @param labelsOptional a classifier's rows may lack a label (prediction); they get class 0, unused */
-    static RowData load(Args args, Path modelDir, PrintStream out, boolean labelsOptional) {
-        Path data = Path.of(TokenizeCommand.required(args, "data"));
-        int maxLength = args.getInt("max-length", Integer.MAX_VALUE);
-        if (maxLength < 1) throw new UserError("--max-length must be at least 1 (got " + maxLength + ")");
+    static RowData load(DataOptions options, Path modelDir, PrintStream out, boolean labelsOptional) {
+        Path data = options.data;
+        int maxLength = options.maxLength();
         ModelConfig config = ModelConfig.load(modelDir);
         Tokenizer tokenizer = Tokenizer.load(modelDir);
         SpecialTokens specials = SpecialTokens.load(modelDir, tokenizer);
-        String formatName = args.get("data-format", "auto");
+        String formatName = options.dataFormat;
         DataFormat format;
         try {
             format = DataFormat.parse(formatName);
@@ -71,11 +70,5 @@ record RowData(Path file, ModelConfig config, SpecialTokens specials, DataFormat
             }
         }
         return new RowData(data, config, specials, format, kept, examples, labelled);
-    }
-
-    static int batchSize(Args args) {
-        int batchSize = args.getInt("batch-size", DEFAULT_BATCH_SIZE);
-        if (batchSize < 1) throw new UserError("--batch-size must be at least 1 (got " + batchSize + ")");
-        return batchSize;
     }
 }

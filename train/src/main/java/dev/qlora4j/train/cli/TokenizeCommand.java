@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.qlora4j.model.tokenizer.Encoding;
 import dev.qlora4j.model.tokenizer.Tokenizer;
+import picocli.CommandLine;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -15,7 +16,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code tokenize --model DIR (--text T | --input FILE.jsonl | --chat FILE.json)}: what the model's
@@ -23,52 +23,49 @@ import java.util.Set;
  * {@code --no-special-tokens}) and {@code decode} do; with {@code --chat}, the rendered chat
  * template and its ids, as {@code apply_chat_template(tokenize=True)}.
  */
+@CommandLine.Command(name = "tokenize", description = "encode text (or render a chat) with a model's tokenizer: ids, tokens, decoded text")
 final class TokenizeCommand implements Main.Command {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Override
-    public String summary() {
-        return "encode text (or render a chat) with a model's tokenizer: ids, tokens, decoded text";
-    }
+    @CommandLine.Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "a model folder, or any folder with tokenizer.json [+ tokenizer_config.json]")
+    Path model;
+
+    @CommandLine.Option(names = "--text", paramLabel = "T", description = "the text to encode")
+    String text;
+
+    @CommandLine.Option(names = "--input", paramLabel = "FILE", description = "a JSONL file of {\"text\": ...} lines, each encoded")
+    Path input;
+
+    @CommandLine.Option(names = "--chat", paramLabel = "FILE",
+            description = "a JSON {\"messages\": [...]} (or a list of them) rendered with the chat template")
+    Path chat;
+
+    @CommandLine.Option(names = "--no-special-tokens", arity = "0", description = "do not add the special tokens encode adds by default")
+    boolean noSpecialTokens;
+
+    @CommandLine.Option(names = "--add-generation-prompt", arity = "0", description = "with --chat: end with the assistant's generation prompt")
+    boolean addGenerationPrompt;
 
     @Override
-    public Set<String> flags() {
-        return Set.of("no-special-tokens", "add-generation-prompt");
-    }
-
-    @Override
-    public Set<String> options() {
-        return Set.of("model", "text", "input", "chat");
-    }
-
-    @Override
-    public Object run(Args args, PrintStream out) throws Exception {
-        Path model = Path.of(required(args, "model"));
-        int sources = (args.get("text", null) != null ? 1 : 0) + (args.get("input", null) != null ? 1 : 0)
-                + (args.get("chat", null) != null ? 1 : 0);
+    public Object run(PrintStream out) throws Exception {
+        int sources = (text != null ? 1 : 0) + (input != null ? 1 : 0) + (chat != null ? 1 : 0);
         if (sources != 1) throw new UserError("tokenize needs exactly one of --text, --input, --chat");
         Tokenizer tokenizer = Tokenizer.load(model);
-        boolean specials = !args.flag("no-special-tokens");
-        if (args.get("chat", null) != null)
-            return ChatRendering.run(model, tokenizer, Path.of(args.get("chat", null)), args.flag("add-generation-prompt"), out);
-        if (args.get("text", null) != null) {
-            Map<String, Object> result = encode(tokenizer, args.get("text", null), specials);
+        boolean specials = !noSpecialTokens;
+        if (chat != null) return ChatRendering.run(model, tokenizer, chat, addGenerationPrompt, out);
+        if (text != null) {
+            Map<String, Object> result = encode(tokenizer, text, specials);
             print(result, out);
             return result;
         }
         List<Map<String, Object>> lines = new ArrayList<>();
-        for (String text : texts(Path.of(args.get("input", null)))) {
+        for (String text : texts(input)) {
             Map<String, Object> result = encode(tokenizer, text, specials);
             print(result, out);
             lines.add(result);
         }
         return new Main.JsonLines(lines);
-    }
-
-    static String required(Args args, String name) {
-        String v = args.get(name, null);
-        if (v == null) throw new UserError("missing required option --" + name);
-        return v;
     }
 
     private static Map<String, Object> encode(Tokenizer tokenizer, String text, boolean specials) {

@@ -7,6 +7,7 @@ import dev.qlora4j.train.dist.Launch;
 import dev.qlora4j.train.dist.RankFailure;
 import dev.qlora4j.train.dist.World;
 import dev.qlora4j.train.trainer.Trainer;
+import picocli.CommandLine;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -15,32 +16,26 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Optional;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code train FILE.json} or {@code train --config FILE.json}, {@code [--set key=value ...]}: fine-tunes a LoRA / QLoRA adapter as
  * HF Trainer would with those TrainingArguments. Ctrl-C saves a checkpoint and stops cleanly.
  */
+@CommandLine.Command(name = "train", description = "fine-tune a LoRA/QLoRA adapter from a config of Hugging Face TrainingArguments names")
 final class TrainCommand implements Main.Command {
-    @Override
-    public String summary() {
-        return "fine-tune a LoRA/QLoRA adapter from a config of Hugging Face TrainingArguments names";
-    }
+    @CommandLine.Parameters(index = "0", arity = "0..1", paramLabel = "FILE.json", description = "the training config (or --config)")
+    String positionalConfig;
 
-    @Override
-    public Set<String> flags() {
-        return Set.of();
-    }
+    @CommandLine.Option(names = "--config", paramLabel = "FILE.json",
+            description = "the training config: TrainingArguments, LoraConfig and BitsAndBytesConfig names")
+    String configOption;
 
-    @Override
-    public int maxPositional() {
-        return 1;
-    }
+    @CommandLine.Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one config key (repeatable)")
+    List<String> overrides = new ArrayList<>();
 
-    @Override
-    public Set<String> options() {
-        return Set.of("config", "set");
-    }
+    // Options that print information instead of training (such as a future --help-config listing the config keys) go
+    // here, as @Option boolean fields with arity = "0", and are answered at the top of run(): before MPI starts, and
+    // before configFile() asks for a config. What run() prints goes to `out`; what it returns is the --json result.
 
     /**
      * Under a launcher (mpirun, srun, …) this process is one rank of the run: MPI is started
@@ -49,7 +44,7 @@ final class TrainCommand implements Main.Command {
      * returns a result.
      */
     @Override
-    public Object run(Args args, PrintStream out) throws Exception {
+    public Object run(PrintStream out) throws Exception {
         Map<String, String> env = System.getenv();
         Optional<Launch> launch = Launch.fromEnvironment(env);
         // before any kernel runs: the compute threads of this rank are the cores its launcher gave it
@@ -58,7 +53,7 @@ final class TrainCommand implements Main.Command {
                     Launch.onlineCpus())));
         World world = launch.isPresent() ? World.start(launch.get(), env.get("QLORA4J_MPI_LIB")) : World.single();
         try {
-            Map<String, Object> result = train(args, out, world);
+            Map<String, Object> result = train(out, world);
             world.close();
             return world.isMain() ? result : null;
         } catch (RankFailure f) {
@@ -69,9 +64,9 @@ final class TrainCommand implements Main.Command {
         }
     }
 
-    private Map<String, Object> train(Args args, PrintStream out, World world) throws Exception {
-        Path file = configFile(args);
-        TrainingConfig cfg = Agreement.agree(world, "reading the config", () -> TrainingConfigParser.load(file, args.all("set")));
+    private Map<String, Object> train(PrintStream out, World world) throws Exception {
+        Path file = configFile();
+        TrainingConfig cfg = Agreement.agree(world, "reading the config", () -> TrainingConfigParser.load(file, overrides));
         world.timeoutSeconds(cfg.run().ddpTimeout());
         List<Path> data = new ArrayList<>();
         for (String f : new String[]{cfg.data().trainFile(), cfg.data().evalFile()}) if (f != null) data.add(Path.of(f));
@@ -96,14 +91,13 @@ final class TrainCommand implements Main.Command {
     }
 
     /** {@code --config FILE} or the one positional argument ({@code train run.json}). */
-    private static Path configFile(Args args) {
-        List<String> positional = args.positional();
-        String option = args.get("config", null);
-        if (option != null && !positional.isEmpty())
+    private Path configFile() {
+        if (configOption != null && positionalConfig != null)
             throw new UserError("train takes one config file: train FILE.json or train --config FILE.json (got "
-                    + option + ", " + positional.getFirst() + ")");
-        if (option == null && positional.isEmpty()) throw new UserError("missing the config file: train FILE.json or train --config FILE.json");
-        return Path.of(option != null ? option : positional.getFirst());
+                    + configOption + ", " + positionalConfig + ")");
+        if (configOption == null && positionalConfig == null)
+            throw new UserError("missing the config file: train FILE.json or train --config FILE.json");
+        return Path.of(configOption != null ? configOption : positionalConfig);
     }
 
     /** Ctrl-C (SIGINT) asks the trainer to checkpoint and stop instead of killing the JVM; null where signals are unavailable. */
