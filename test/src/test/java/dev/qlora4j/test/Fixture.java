@@ -2,6 +2,8 @@ package dev.qlora4j.test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.qlora4j.model.config.ModelConfig;
+import dev.qlora4j.model.config.Task;
 import dev.qlora4j.tensor.Tensor;
 
 import java.io.IOException;
@@ -35,6 +37,11 @@ record Fixture(String name, Path dir, JsonNode reference) {
 
     Path model() {
         return dir.resolve("model");
+    }
+
+    /** The model's task, from its config.json's architecture (no weights read). */
+    Task task() {
+        return ModelConfig.load(model()).task();
     }
 
     /** A [rows, cols] integer matrix of reference.json as an I32 tensor. */

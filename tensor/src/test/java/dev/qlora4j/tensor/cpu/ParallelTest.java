@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The thread team: every index runs once, failures reach the caller, nesting and concurrent callers work. */
 class ParallelTest {
@@ -40,7 +41,7 @@ class ParallelTest {
 
     @Test
     void largeRangesUseSeveralThreads() {
-        if (Parallel.threads() < 2) return;
+        assumeTrue(Parallel.threads() >= 2, () -> "the team has " + Parallel.threads() + " thread(s); nothing to spread over");
         var threads = ConcurrentHashMap.<Thread>newKeySet();
         for (int attempt = 0; attempt < 50 && threads.size() < 2; attempt++)
             Parallel.parts(8, (from, to) -> {

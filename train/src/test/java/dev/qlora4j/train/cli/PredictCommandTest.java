@@ -16,12 +16,22 @@ import java.util.List;
 import static dev.qlora4j.train.cli.EvalCommandTest.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** {@code predict}: class probabilities against transformers' logits, the submission layout, errors. */
 class PredictCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path FIXTURES = Path.of("..", "fixtures", "hf");
     private static final String ARENA_HEADER = "id,model_a,model_b,prompt,response_a,response_b";
+
+    /** The fixture's texts and labels as a JSONL data file. */
+    private static Path rowsOf(JsonNode ref, Path tmp) throws IOException {
+        StringBuilder rows = new StringBuilder();
+        for (int i = 0; i < ref.get("texts").size(); i++)
+            rows.append(JSON.writeValueAsString(java.util.Map.of("text", ref.get("texts").get(i).asText(),
+                    "label", ref.get("labels").get(i).asInt()))).append('\n');
+        return Files.writeString(tmp.resolve("rows.jsonl"), rows);
+    }
 
     @ParameterizedTest
     @ValueSource(strings = {"llama-seqcls", "gemma2-seqcls"})
@@ -33,11 +43,7 @@ class PredictCommandTest {
         try (SafetensorsFile expected = SafetensorsFile.open(FIXTURES.resolve(fixture).resolve("expected_forward.safetensors"))) {
             logits = expected.copyOf("logits").toFloatArray();
         }
-        StringBuilder rows = new StringBuilder();
-        for (int i = 0; i < n; i++)
-            rows.append(JSON.writeValueAsString(java.util.Map.of("text", ref.get("texts").get(i).asText(),
-                    "label", ref.get("labels").get(i).asInt()))).append('\n');
-        Path data = Files.writeString(tmp.resolve("rows.jsonl"), rows);
+        Path data = rowsOf(ref, tmp);
         String width = String.valueOf(ref.get("input_ids").get(0).size());
         Path out = tmp.resolve("p.jsonl");
         Cli.Run r = Cli.run("predict", "--model", model.toString(), "--data", data.toString(), "--out", out.toString(),
@@ -66,10 +72,23 @@ class PredictCommandTest {
         JsonNode evalResult = JSON.readTree(eval.lastLine());
         assertThat(result.get("log_loss").asDouble()).isCloseTo(evalResult.get("loss").asDouble(), within(1e-6));
         assertThat(result.get("accuracy").asDouble()).isEqualTo(evalResult.get("accuracy").asDouble());
+    }
 
-        // --device cuda on the CPU emulator of the GPU: bf16 activations, so probabilities within 0.01 of transformers'
-        if (dev.qlora4j.accel.emu.CpuEmulator.bindings().isEmpty()) return;
-        Path gpuOut = tmp.resolve("gpu.jsonl");
+    /** --device cuda on the CPU emulator of the GPU: bf16 activations, so probabilities within 0.01 of the CPU's. */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-seqcls", "gemma2-seqcls"})
+    void onTheGpuEmulatorProbabilitiesAreTheCpusWithinBf16(String fixture, @TempDir Path tmp) throws IOException {
+        assumeTrue(dev.qlora4j.accel.emu.CpuEmulator.bindings().isPresent(),
+                () -> "no CPU emulator: " + dev.qlora4j.accel.emu.CpuEmulator.whyNot());
+        JsonNode ref = JSON.readTree(FIXTURES.resolve(fixture).resolve("reference.json").toFile());
+        Path model = FIXTURES.resolve(fixture).resolve("model");
+        int n = ref.get("texts").size(), classes = 3;
+        Path data = rowsOf(ref, tmp);
+        String width = String.valueOf(ref.get("input_ids").get(0).size());
+        Path cpuOut = tmp.resolve("cpu.jsonl"), gpuOut = tmp.resolve("gpu.jsonl");
+        Cli.Run r = Cli.run("predict", "--model", model.toString(), "--data", data.toString(), "--out", cpuOut.toString(),
+                "--max-length", width, "--batch-size", "2", "--json");
+        assertThat(r.status()).as(r.err()).isZero();
         System.setProperty("qlora4j.cuda", "emulator");
         try {
             Cli.Run g = Cli.run("predict", "--model", model.toString(), "--data", data.toString(), "--out", gpuOut.toString(),
@@ -78,7 +97,8 @@ class PredictCommandTest {
         } finally {
             System.clearProperty("qlora4j.cuda");
         }
-        List<String> gpuLines = Files.readAllLines(gpuOut);
+        List<String> lines = Files.readAllLines(cpuOut), gpuLines = Files.readAllLines(gpuOut);
+        assertThat(gpuLines).hasSize(n);
         for (int i = 0; i < n; i++)
             for (int c = 0; c < classes; c++)
                 assertThat(JSON.readTree(gpuLines.get(i)).get("probabilities").get("LABEL_" + c).asDouble()).as("gpu row %d class %d", i, c)
