@@ -1,5 +1,6 @@
 package dev.qlora4j.train.cli;
 
+import dev.qlora4j.train.config.ConfigDocs;
 import dev.qlora4j.train.config.TrainingConfig;
 import dev.qlora4j.train.config.TrainingConfigParser;
 import dev.qlora4j.train.dist.Agreement;
@@ -33,9 +34,10 @@ final class TrainCommand implements Main.Command {
     @CommandLine.Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one config key (repeatable)")
     List<String> overrides = new ArrayList<>();
 
-    // Options that print information instead of training (such as a future --help-config listing the config keys) go
-    // here, as @Option boolean fields with arity = "0", and are answered at the top of run(): before MPI starts, and
-    // before configFile() asks for a config. What run() prints goes to `out`; what it returns is the --json result.
+    // Options that print information instead of training are answered at the top of run(): before MPI starts and before
+    // configFile() asks for a config.
+    @CommandLine.Option(names = "--help-config", description = "list every config key: default, what it accepts, what it does")
+    boolean helpConfig;
 
     /**
      * Under a launcher (mpirun, srun, …) this process is one rank of the run: MPI is started
@@ -45,6 +47,10 @@ final class TrainCommand implements Main.Command {
      */
     @Override
     public Object run(PrintStream out) throws Exception {
+        if (helpConfig) {
+            out.print(ConfigDocs.text());
+            return Map.of("keys", ConfigDocs.keys());
+        }
         Map<String, String> env = System.getenv();
         Optional<Launch> launch = Launch.fromEnvironment(env);
         // before any kernel runs: the compute threads of this rank are the cores its launcher gave it

@@ -81,7 +81,12 @@ public final class Block {
     @SuppressWarnings("unchecked")
     private static <T> String shownDefault(ValueType<T> type, Object v) {
         try {
-            return JSON.writeValueAsString(type.toJson((T) v));
+            Object json = type.toJson((T) v);
+            if (json instanceof Double d && Double.isFinite(d)) {
+                if (d == Math.rint(d) && Math.abs(d) < 1e15) return Long.toString(d.longValue());
+                return java.math.BigDecimal.valueOf(d).stripTrailingZeros().toString().toLowerCase(java.util.Locale.ROOT);
+            }
+            return JSON.writeValueAsString(json);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -72,7 +72,7 @@ public final class ConfigKeys {
             "append the EOS token to text and completion strings, as TRL's SFTTrainer does; false as plain HF Trainer");
     public static final Key<Boolean> SHUFFLE = TOP.key("data", "shuffle", bool(), true, "a new seeded order of the training examples each epoch");
     public static final Key<Boolean> GROUP_BY_LENGTH = TOP.key("data", "group_by_length", bool(), false,
-            "batch examples of similar length together (HF's length-grouped sampler)");
+            "HF's LengthGroupedSampler: batches of similar length (less padding), the longest example first");
     public static final Key<Boolean> DATALOADER_DROP_LAST = TOP.key("data", "dataloader_drop_last", bool(), false,
             "drop the last incomplete batch of each epoch");
     public static final Key<Long> DATA_SEED = TOP.derived("data", "data_seed", Types.integer(Integer.MIN_VALUE, Long.MAX_VALUE), "seed",
@@ -92,7 +92,7 @@ public final class ConfigKeys {
 
     // ---- optimizer ----
     public static final Key<Optim> OPTIM = TOP.key("optimizer", "optim", choice(Optim.class), Optim.ADAMW_TORCH,
-            "AdamW; the 8bit names keep bitsandbytes-style 8-bit moments");
+            "AdamW; the 8bit names keep 8-bit blockwise moments as bitsandbytes; paging changes nothing here");
     public static final Key<Double> LEARNING_RATE = TOP.key("optimizer", "learning_rate", nonNegative(), 5e-5, "the peak learning rate");
     public static final Key<Double> WEIGHT_DECAY = TOP.key("optimizer", "weight_decay", nonNegative(), 0.0, "AdamW's decoupled weight decay");
     public static final Key<Double> ADAM_BETA1 = TOP.key("optimizer", "adam_beta1", number(0, true, 1, false), 0.9, "AdamW's β1");
@@ -149,7 +149,7 @@ public final class ConfigKeys {
     public static final Key<String> RESUME_FROM_CHECKPOINT = TOP.key("saving", "resume_from_checkpoint",
             Types.either(Types.bool().let(b -> b ? "latest" : "", s -> !s.isEmpty()), string(),
                     "true, false or a checkpoint folder"),
-            null, "true = the latest checkpoint in output_dir, or a checkpoint folder");
+            null, "true = the newest checkpoint-N in output_dir (a fresh start, said in the log, when there is none yet), or a checkpoint folder");
 
     /** {@code resume_from_checkpoint: true}: the newest checkpoint in output_dir. */
     public static final String LATEST = "latest";
@@ -157,8 +157,8 @@ public final class ConfigKeys {
     // ---- run ----
     public static final Key<Long> SEED = TOP.key("run", "seed", Types.integer(Integer.MIN_VALUE, Long.MAX_VALUE), 42L,
             "seeds adapter init, dropout and (without data_seed) the data order");
-    public static final Key<Device> DEVICE = TOP.key("run", "device", choice(Device.class), Device.CPU, "cpu or cuda (an NVIDIA GPU)");
-    public static final Key<Boolean> BF16 = TOP.key("run", "bf16", bool(), false, "bfloat16 compute on the GPU");
+    public static final Key<Device> DEVICE = TOP.key("run", "device", choice(Device.class), Device.CPU, "cuda: forward and backward on GPU 0 (README: GPU); optimizer and checkpoints stay on the host");
+    public static final Key<Boolean> BF16 = TOP.key("run", "bf16", bool(), false, "accepted; the CPU path computes in fp32, the GPU path in bf16 with fp32 master weights");
     public static final Key<Boolean> GRADIENT_CHECKPOINTING = TOP.key("run", "gradient_checkpointing", bool(), false,
             "recompute layer activations in backward to save memory");
     public static final Key<Integer> DDP_TIMEOUT = TOP.key("run", "ddp_timeout", count(1), 1800,

@@ -185,7 +185,9 @@ public final class Types {
             }
 
             public String describe() {
-                return values.stream().map(JsonNode::toString).reduce((a, b) -> a + " or " + b).orElseThrow() + " (" + why + ")";
+                List<String> shown = values.stream().map(JsonNode::toString).toList();
+                return shown.size() == 1 ? shown.getFirst()
+                        : String.join(", ", shown.subList(0, shown.size() - 1)) + " or " + shown.getLast();
             }
 
             public Object toJson(JsonNode value) {
