@@ -80,6 +80,8 @@ public final class Trainer {
 
     public Result train() throws IOException {
         Path outputDir = Path.of(cfg.saving().outputDir());
+        // the model's config.json against the config before anything is written (every rank reads it)
+        Agreement.agree(world, "reading the model's config.json", () -> TrainingSetup.preflight(cfg));
         // rank 0 prepares the output folder and picks the checkpoint; every rank then loads (a failure on any is agreed on)
         Path resume = Agreement.agree(world, "the output folder", () -> {
             if (!world.isMain()) return null;

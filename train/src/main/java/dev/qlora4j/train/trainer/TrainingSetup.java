@@ -42,17 +42,25 @@ final class TrainingSetup {
     }
 
     /**
-     * Reads config.json first and checks the {@code lora} block and the task against it (cheap,
-     * before the data's tokenizer or any weight is read), then the data, then the weights.
+     * The model's config.json against the config, before anything is written or any weight or
+     * data file is read: the folder exists, the task agrees with the architecture, and the
+     * {@code lora} block's targets name modules the model has.
      */
-    static TrainingSetup create(TrainingConfig cfg, Path resumeFrom) {
+    static ModelConfig preflight(TrainingConfig cfg) {
         Path modelDir = Path.of(cfg.model().modelNameOrPath());
         if (!Files.isDirectory(modelDir))
             throw BadInputException.at("model_name_or_path", "no such model folder: " + modelDir);
         ModelConfig modelConfig = ModelConfig.load(modelDir);
         if (cfg.model().task() != null && cfg.model().task() != modelConfig.task())
             throw BadInputException.at("task", "the config says " + cfg.model().task().label() + " but the model is " + modelConfig.architecture());
-        if (resumeFrom == null && cfg.lora() != null) TargetCheck.check(cfg.lora(), modelConfig);
+        if (cfg.lora() != null) TargetCheck.check(cfg.lora(), modelConfig);
+        return modelConfig;
+    }
+
+    /** {@link #preflight} (cheap), then the data, then the weights. */
+    static TrainingSetup create(TrainingConfig cfg, Path resumeFrom) {
+        ModelConfig modelConfig = preflight(cfg);
+        Path modelDir = Path.of(cfg.model().modelNameOrPath());
         Path adapter = cfg.model().adapterNameOrPath() == null ? null : Path.of(cfg.model().adapterNameOrPath());
         if (resumeFrom == null && adapter != null && !Files.isDirectory(adapter))
             throw BadInputException.at("adapter_name_or_path", "no such adapter folder: " + adapter);
