@@ -166,7 +166,10 @@ public final class Types {
 
     /** An enum mode named in the config. */
     public interface Named {
-        String configName();
+        /** The name in the config: the enum constant's name in lower case. */
+        default String configName() {
+            return ((Enum<?>) this).name().toLowerCase(java.util.Locale.ROOT);
+        }
 
         /** Other names accepted for it (HF's older or longer spellings). */
         default List<String> aliases() {
