@@ -7,11 +7,11 @@ import java.nio.file.Path;
 /** The data options of {@code eval} and {@code predict}, mixed into each; {@link RowData#load} reads the file they name. */
 final class DataOptions {
     @Option(names = "--data", required = true, paramLabel = "FILE",
-            description = "the rows: JSONL or one JSON array (text, messages, prompt/completion, text+label), or the arena CSV")
+            description = "the rows: JSONL or one JSON array (text, messages, prompt/completion, text+label, input_ids), or the arena CSV")
     Path data;
 
     @Option(names = "--data-format", paramLabel = "FORMAT",
-            description = "auto, messages, text, prompt_completion or preference_pair (the arena CSV) (default: ${DEFAULT-VALUE})")
+            description = "auto, messages, text, prompt_completion, tokenized or preference_pair (the arena CSV) (default: ${DEFAULT-VALUE})")
     String dataFormat = "auto";
 
     @Option(names = "--max-length", paramLabel = "N", description = "keep each row's first N tokens (default: all of them)")

@@ -20,9 +20,9 @@ import java.util.List;
 
 /**
  * The {@code --data} file of {@code eval} and {@code predict} ({@link DataOptions}) as examples of the model's task:
- * {@code --data-format} (auto or preference_pair), malformed CSV records reported and skipped,
+ * {@code --data-format} (auto, a row format, or preference_pair), malformed CSV records reported and skipped,
  * every token counted and no EOS appended (the rows as they are, not training examples made from
- * them), {@code --max-length} cutting each row.
+ * them; pre-tokenized rows with their own labels and attention_mask), {@code --max-length} cutting each row.
  *
  * @param rows     the rows each example came from, in the same order
  * @param labelled every row has a label (classifiers; a causal LM's rows are always "labelled")
@@ -42,7 +42,8 @@ record RowData(Path file, ModelConfig config, SpecialTokens specials, DataFormat
         try {
             format = DataFormat.parse(formatName);
         } catch (BadInputException e) {
-            throw new UserError("--data-format must be auto, messages, text, prompt_completion or preference_pair (got \"" + formatName + "\")");
+            throw new UserError("--data-format must be auto, messages, text, prompt_completion, tokenized or preference_pair (got \""
+                    + formatName + "\")");
         }
         List<DataReport.FileStats> stats = new ArrayList<>();
         List<DataRows.Row> rows = TrainingData.read(data, format, stats);

@@ -62,7 +62,7 @@ public final class ConfigKeys {
             "train on a seeded random share of the training rows");
     public static final Key<DataFormat> DATA_FORMAT = TOP.key("data", "data_format",
             choice(DataFormat.class, DataFormat::key, Map.of("json", DataFormat.ROWS, "jsonl", DataFormat.ROWS)), DataFormat.ROWS,
-            "how rows are read; auto tells messages / text / prompt+completion / text+label rows by their keys");
+            "how rows are read; auto tells messages / text / prompt+completion / text+label / input_ids (tokenized) rows by their keys");
     public static final Key<Integer> MAX_LENGTH = TOP.key("data", "max_length", List.of("max_seq_length"), count(2), 1024, "1024",
             "keep each example's first N tokens (TRL's SFTConfig; max_seq_length is its old name)");
     public static final Key<Boolean> TRAIN_ON_RESPONSES_ONLY = TOP.derived("data", "train_on_responses_only", bool(),

@@ -20,6 +20,7 @@ import dev.qlora4j.train.config.TrainingConfig.OptimizerSettings;
 import dev.qlora4j.train.config.TrainingConfig.RunSettings;
 import dev.qlora4j.train.config.TrainingConfig.SavingSettings;
 import dev.qlora4j.train.config.TrainingConfig.ScheduleSettings;
+import dev.qlora4j.train.data.DataFormat;
 import dev.qlora4j.train.monitor.MonitorSettings;
 import dev.qlora4j.train.trainer.LrSchedule;
 
@@ -134,6 +135,9 @@ public final class TrainingConfigParser {
         MonitorSettings monitor = monitor(mv);
         if (data.trainOnResponsesOnly() == Boolean.TRUE && model.task() == Task.SEQUENCE_CLASSIFICATION)
             problems.add("\"train_on_responses_only\" applies to causal LM data, not to sequence classification");
+        if (data.trainOnResponsesOnly() == Boolean.TRUE && data.dataFormat() == DataFormat.TOKENIZED)
+            problems.add("\"train_on_responses_only\" does not apply to data_format \"tokenized\": the rows carry their own labels "
+                    + "(-100 where no loss is wanted)");
 
         if (!problems.isEmpty()) throw BadInputException.at(where, String.join("; ", problems));
         finals.put(LORA_BLOCK, lv == null ? null : lv.toJson(Map.of(LORA_BASE_MODEL, lora.baseModelNameOrPath(),

@@ -20,7 +20,12 @@ import java.nio.file.Path;
  *                             {@code completion_only_loss}): true = loss only on assistant turns
  *                             ({@code messages}) or the completion ({@code prompt}/{@code completion});
  *                             false = loss on every token; null = TRL's defaults: every token for
- *                             {@code messages} and {@code text}, the completion only for prompt/completion rows
+ *                             {@code messages} and {@code text}, the completion only for prompt/completion rows;
+ *                             true is an error for {@code tokenized} rows, which carry their own labels
+ * @param addEosToken          {@code add_eos_token}: append the EOS token text to {@code text} and
+ *                             {@code prompt}/{@code completion} strings, as TRL's SFTTrainer does
+ *                             (unless the text already ends with it); false = as plain transformers'
+ *                             Trainer, nothing appended. Conversations and tokenized rows never get one
  * @param fraction             {@code fraction}: train on a seeded random share of the training rows (0, 1]
  * @param fold                 {@code fold}: with numFolds, evaluate on the rows whose id % num_folds == fold
  *                             and train on the others; null = no folds
@@ -31,7 +36,7 @@ import java.nio.file.Path;
  * @param task                 {@code task}: what the rows are for; null = the model's (config.json's architecture)
  */
 public record DataSpec(Path trainFile, Path evalFile, double validationSplit, Integer maxEvalSamples, Integer maxLength,
-                       DataFormat dataFormat, Boolean trainOnResponsesOnly, double fraction, Integer fold, Integer numFolds,
+                       DataFormat dataFormat, Boolean trainOnResponsesOnly, boolean addEosToken, double fraction, Integer fold, Integer numFolds,
                        boolean shuffle, long seed, Task task) {
     /** transformers' TrainingArguments.seed default. */
     public static final long DEFAULT_SEED = 42;
@@ -57,7 +62,13 @@ public record DataSpec(Path trainFile, Path evalFile, double validationSplit, In
         }
         if (Boolean.TRUE.equals(trainOnResponsesOnly) && task == Task.SEQUENCE_CLASSIFICATION)
             throw BadInputException.at("train_on_responses_only", "applies to causal LM data, not to sequence classification");
+        if (Boolean.TRUE.equals(trainOnResponsesOnly) && dataFormat == DataFormat.TOKENIZED)
+            throw BadInputException.at("train_on_responses_only", TOKENIZED_RESPONSES_ONLY);
     }
+
+    /** Why train_on_responses_only does not go with pre-tokenized rows. */
+    static final String TOKENIZED_RESPONSES_ONLY = "does not apply to tokenized rows, which carry their own labels "
+            + "(-100 where no loss is wanted): leave it out or set it false";
 
     public static Builder builder(Path trainFile) {
         return new Builder(trainFile);
@@ -71,7 +82,7 @@ public record DataSpec(Path trainFile, Path evalFile, double validationSplit, In
         return "none";
     }
 
-    /** The defaults: no evaluation set, no cut, shuffled, seed 42, the model's task, TRL's loss masks. */
+    /** The defaults: no evaluation set, no cut, shuffled, seed 42, the model's task, TRL's loss masks and EOS. */
     public static final class Builder {
         private final Path trainFile;
         private Path evalFile;
@@ -79,6 +90,7 @@ public record DataSpec(Path trainFile, Path evalFile, double validationSplit, In
         private Integer maxEvalSamples, maxLength, fold, numFolds;
         private DataFormat dataFormat = DataFormat.ROWS;
         private Boolean trainOnResponsesOnly;
+        private boolean addEosToken = true;
         private double fraction = 1;
         private boolean shuffle = true;
         private long seed = DEFAULT_SEED;
@@ -94,6 +106,7 @@ public record DataSpec(Path trainFile, Path evalFile, double validationSplit, In
         public Builder maxLength(Integer v) { maxLength = v; return this; }
         public Builder dataFormat(DataFormat v) { dataFormat = v; return this; }
         public Builder trainOnResponsesOnly(Boolean v) { trainOnResponsesOnly = v; return this; }
+        public Builder addEosToken(boolean v) { addEosToken = v; return this; }
         public Builder fraction(double v) { fraction = v; return this; }
         public Builder folds(int fold, int numFolds) { this.fold = fold; this.numFolds = numFolds; return this; }
         public Builder shuffle(boolean v) { shuffle = v; return this; }
@@ -102,7 +115,7 @@ public record DataSpec(Path trainFile, Path evalFile, double validationSplit, In
 
         public DataSpec build() {
             return new DataSpec(trainFile, evalFile, validationSplit, maxEvalSamples, maxLength, dataFormat, trainOnResponsesOnly,
-                    fraction, fold, numFolds, shuffle, seed, task);
+                    addEosToken, fraction, fold, numFolds, shuffle, seed, task);
         }
     }
 }

@@ -29,7 +29,13 @@ import java.util.function.Supplier;
  *     With lists of messages instead of strings, the prompt is rendered with the generation
  *     prompt and prompt + completion without, both without added specials, no EOS appended;
  * <li>classifier: {@code {"text", "label"}}, the text tokenized with special tokens, the label a
- *     class index or a label2id name.
+ *     class index or a label2id name;
+ * <li>pre-tokenized, as transformers' Trainer takes a tokenized dataset (any row with
+ *     {@code input_ids}, whatever else it has): {@code {"input_ids", "attention_mask"?, "labels"?}}
+ *     (causal LM) or {@code {"input_ids", "attention_mask"?, "label"}} (classifier). Positions
+ *     where attention_mask is 0 are dropped first (from input_ids and labels); labels default to
+ *     input_ids, −100 stays ignored; nothing is added (no chat template, no EOS, no specials).
+ *     Every id must lie in config.json's vocabulary; ids at dropped positions need only be integers.
  * </ul>
  * Then the labels are masked ({@link DataSpec#trainOnResponsesOnly()}), the example is cut to
  * max_length keeping its beginning, and an example with nothing left to learn is dropped (TRL
@@ -39,7 +45,8 @@ public final class ExampleEncoder {
     /**
      * @param maxLength            keep the first N tokens; null = all
      * @param trainOnResponsesOnly see {@link DataSpec#trainOnResponsesOnly()}
-     * @param appendEos            TRL's add_eos for text and prompt/completion strings (training);
+     * @param appendEos            TRL's add_eos for text and prompt/completion strings (training:
+     *                             {@link DataSpec#addEosToken()}, add_eos_token);
      *                             false for plain evaluation of text
      * @param lengthOption         the option a too-long row's error tells the user to set ("max_length")
      */
@@ -94,7 +101,7 @@ public final class ExampleEncoder {
 
     public Encoded encode(DataRows.Row row) {
         if (task == Task.SEQUENCE_CLASSIFICATION) {
-            int[] ids = tokenizer.encode(text(row, "text"), true).ids();
+            int[] ids = isTokenized(row) ? tokenized(row, false).ids : tokenizer.encode(text(row, "text"), true).ids();
             int label = classLabel(row);
             boolean cut = options.maxLength() != null && ids.length > options.maxLength();
             if (cut) ids = Arrays.copyOf(ids, options.maxLength());
@@ -122,6 +129,11 @@ public final class ExampleEncoder {
 
     private Labelled causal(DataRows.Row row) {
         JsonNode n = row.node();
+        if (isTokenized(row)) {
+            if (Boolean.TRUE.equals(options.trainOnResponsesOnly()))
+                throw row.error("has \"input_ids\", and train_on_responses_only " + DataSpec.TOKENIZED_RESPONSES_ONLY);
+            return tokenized(row, true);
+        }
         boolean messages = n.has("messages"), text = n.has("text"), prompt = n.has("prompt"), completion = n.has("completion");
         int kinds = (messages ? 1 : 0) + (text ? 1 : 0) + (prompt || completion ? 1 : 0);
         if (kinds == 0) throw row.error("has none of \"messages\", \"text\", \"prompt\"/\"completion\"");
@@ -138,6 +150,73 @@ public final class ExampleEncoder {
         if (!prompt) throw row.error("has \"completion\" but no \"prompt\"");
         if (!completion) throw row.error("has \"prompt\" but no \"completion\"");
         return promptCompletion(row, !Boolean.FALSE.equals(responsesOnly));
+    }
+
+    /** A pre-tokenized row: one with {@code input_ids}. */
+    private static boolean isTokenized(DataRows.Row row) {
+        return row.node().has("input_ids");
+    }
+
+    /**
+     * A pre-tokenized row's ids (and, for a causal LM, labels) with the attention_mask-0 positions
+     * dropped; labels default to the ids.
+     */
+    private Labelled tokenized(DataRows.Row row, boolean withLabels) {
+        JsonNode n = row.node();
+        JsonNode idsNode = n.get("input_ids");
+        if (!idsNode.isArray()) throw row.error("has an \"input_ids\" that is not a list of token ids");
+        int length = idsNode.size();
+        JsonNode maskNode = n.get("attention_mask");
+        boolean[] keep = new boolean[length];
+        Arrays.fill(keep, true);
+        if (maskNode != null && !maskNode.isNull()) {
+            if (!maskNode.isArray()) throw row.error("has an \"attention_mask\" that is not a list of 0s and 1s");
+            if (maskNode.size() != length)
+                throw row.error("has " + maskNode.size() + " attention_mask values for " + length + " input_ids");
+            for (int i = 0; i < length; i++) {
+                JsonNode m = maskNode.get(i);
+                if (!m.isIntegralNumber() || !(m.asLong() == 0 || m.asLong() == 1))
+                    throw row.error("has attention_mask[" + i + "] = " + m + ", expected 0 or 1");
+                keep[i] = m.asLong() == 1;
+            }
+        }
+        JsonNode labelsNode = withLabels ? n.get("labels") : null;
+        if (labelsNode != null && !labelsNode.isNull()) {
+            if (!labelsNode.isArray()) throw row.error("has a \"labels\" that is not a list of token ids");
+            if (labelsNode.size() != length) throw row.error("has " + labelsNode.size() + " labels for " + length + " input_ids");
+        } else {
+            labelsNode = null;
+        }
+        int kept = 0;
+        for (boolean k : keep) if (k) kept++;
+        int[] ids = new int[kept], labels = new int[kept];
+        for (int i = 0, j = 0; i < length; i++) {
+            int id = tokenId(row, "input_ids", i, idsNode.get(i), keep[i], false);
+            int label = labelsNode == null ? id : tokenId(row, "labels", i, labelsNode.get(i), keep[i], true);
+            if (!keep[i]) continue;
+            ids[j] = id;
+            labels[j++] = label;
+        }
+        if (length == 0) throw row.error("has an empty \"input_ids\"");
+        if (kept == 0) throw row.error("has no input_ids left: attention_mask is 0 at every position");
+        return new Labelled(ids, withLabels ? labels : null);
+    }
+
+    /**
+     * {@code field[i]}: an integer, and where the position is kept ({@code inVocabulary}) a token
+     * id of the model's vocabulary, or {@link Example#IGNORE} when {@code ignoreAllowed}; 0 at a
+     * dropped position.
+     */
+    private int tokenId(DataRows.Row row, String field, int i, JsonNode v, boolean inVocabulary, boolean ignoreAllowed) {
+        String orIgnore = ignoreAllowed ? " or " + Example.IGNORE : "";
+        if (!v.isIntegralNumber())
+            throw row.error("has " + field + "[" + i + "] = " + v + ", which is not an integer token id" + orIgnore);
+        if (!inVocabulary) return 0;   // a dropped position: only its type matters
+        if (ignoreAllowed && v.canConvertToInt() && v.intValue() == Example.IGNORE) return Example.IGNORE;
+        if (!v.canConvertToInt() || v.intValue() < 0 || v.intValue() >= config.vocabSize())
+            throw row.error("has " + field + "[" + i + "] = " + v + ", outside the vocabulary 0.." + (config.vocabSize() - 1)
+                    + " (config.json's vocab_size " + config.vocabSize() + ")" + (ignoreAllowed ? " and not " + Example.IGNORE : ""));
+        return v.intValue();
     }
 
     private Labelled conversation(DataRows.Row row, boolean responsesOnly) {

@@ -101,6 +101,7 @@ final class TrainingSetup {
         DataSpec.Builder b = DataSpec.builder(Path.of(cfg.data().trainFile()))
                 .maxLength(cfg.data().maxLength())
                 .dataFormat(cfg.data().dataFormat())
+                .addEosToken(cfg.data().addEosToken())
                 .fraction(cfg.data().fraction())
                 .shuffle(cfg.data().shuffle())
                 .seed(cfg.data().dataSeed())

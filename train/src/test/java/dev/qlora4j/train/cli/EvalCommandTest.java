@@ -203,7 +203,7 @@ class EvalCommandTest {
         assertError(Cli.run("eval", "--model", classifier, "--data", csv.toString()),
                 "error: a CSV file is read with data_format \"preference_pair\"; data_format \"auto\" reads JSON rows (" + csv + ")");
         assertError(Cli.run("eval", "--model", classifier, "--data", csv.toString(), "--data-format", "tsv"),
-                "error: --data-format must be auto, messages, text, prompt_completion or preference_pair (got \"tsv\")");
+                "error: --data-format must be auto, messages, text, prompt_completion, tokenized or preference_pair (got \"tsv\")");
         String causal = FIXTURES.resolve("llama/model").toString();
         assertError(Cli.run("eval", "--model", causal, "--data", csv.toString(), "--data-format", "preference_pair"),
                 "error: --data-format preference_pair is 3-class data for a sequence classifier; " + causal + " is a causal LM");

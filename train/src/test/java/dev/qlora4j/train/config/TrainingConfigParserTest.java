@@ -152,6 +152,11 @@ class TrainingConfigParserTest {
         assertThat(error(task)).isEqualTo("\"lora.task_type\": \"CAUSAL_LM\" does not fit \"task\": \"sequence_classification\" (SEQ_CLS) (run.json)");
         assertThat(error(minimal().put("eval_file", "e.jsonl").put("validation_split", 0.1)))
                 .isEqualTo("give \"eval_file\" or \"validation_split\", not both (run.json)");
+        assertThat(error(minimal().put("data_format", "tokenized").put("train_on_responses_only", true)))
+                .isEqualTo("\"train_on_responses_only\" does not apply to data_format \"tokenized\": the rows carry their own labels "
+                        + "(-100 where no loss is wanted) (run.json)");
+        assertThat(TrainingConfigParser.parse(minimal().put("data_format", "tokenized").put("add_eos_token", false), "run.json").data())
+                .extracting(d -> d.dataFormat().key(), d -> d.addEosToken()).containsExactly("tokenized", false);
     }
 
     @Test

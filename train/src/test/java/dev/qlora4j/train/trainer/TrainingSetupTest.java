@@ -39,6 +39,25 @@ class TrainingSetupTest {
         assertThat(saved.get("r").asInt()).isEqualTo(8);
     }
 
+    @Test
+    void addEosTokenReachesTheTrainingExamples(@TempDir Path tmp) throws IOException {
+        Path rows = Files.writeString(tmp.resolve("rows.jsonl"), "{\"text\": \"What is justice?\"}\n");
+        var tokenizer = dev.qlora4j.model.tokenizer.Tokenizer.load(LLAMA.resolve("model"));
+        for (boolean addEos : new boolean[] {true, false}) {
+            ObjectNode json = new ObjectMapper().createObjectNode();
+            json.put("model_name_or_path", LLAMA.resolve("model").toString());
+            json.put("output_dir", tmp.resolve("out").toString());
+            json.put("train_file", rows.toString());
+            json.put("add_eos_token", addEos);
+            json.putObject("lora");
+            try (var setup = new AutoCloseableSetup(TrainingSetup.create(TrainingConfigParser.parse(json, "test"), null))) {
+                String text = "What is justice?" + (addEos ? "<|eot_id|>" : "");   // the fixture's eos_token
+                assertThat(setup.s.data.train().getFirst().inputIds()).as("add_eos_token " + addEos)
+                        .containsExactly(tokenizer.encode(text, true).ids());
+            }
+        }
+    }
+
     private record AutoCloseableSetup(TrainingSetup s) implements AutoCloseable {
         @Override
         public void close() {
