@@ -90,8 +90,8 @@ class LoraParityTest {
         }
     }
 
-    /** Every element within tol × the largest magnitude of the reference tensor. */
-    private static void assertRelativelyClose(float[] got, float[] want, double tol, String what) {
+    /** Every element within tol × the largest magnitude of the reference tensor (also for TokenizedRowsParityTest). */
+    static void assertRelativelyClose(float[] got, float[] want, double tol, String what) {
         assertThat(got.length).as(what).isEqualTo(want.length);
         double scale = 0;
         for (float w : want) scale = Math.max(scale, Math.abs(w));

@@ -111,17 +111,8 @@ class TokenizedRowsParityTest {
             for (String key : grads.names()) {
                 Tensor p = params.get(key.replace(".modules_to_save.weight", ".weight"));
                 assertThat(p).as("trainable tensor for " + key).isNotNull();
-                assertRelativelyClose(p.grad().toFloatArray(), grads.copyOf(key).toFloatArray(), 1e-4, key);
+                LoraParityTest.assertRelativelyClose(p.grad().toFloatArray(), grads.copyOf(key).toFloatArray(), 1e-4, key);
             }
         }
-    }
-
-    /** Every element within tol × the largest magnitude of the reference tensor (as {@link LoraParityTest}). */
-    private static void assertRelativelyClose(float[] got, float[] want, double tol, String what) {
-        assertThat(got.length).as(what).isEqualTo(want.length);
-        double scale = 0;
-        for (float w : want) scale = Math.max(scale, Math.abs(w));
-        for (int i = 0; i < want.length; i++)
-            assertThat((double) got[i]).as(what + "[" + i + "]").isCloseTo(want[i], org.assertj.core.data.Offset.offset(tol * scale));
     }
 }
