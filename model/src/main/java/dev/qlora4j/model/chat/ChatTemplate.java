@@ -21,13 +21,10 @@ import java.util.Map;
  * ({@code raise_exception}, {@code strftime_now}, transformers' {@code tojson}) and jinja2's
  * whitespace rules, so the text is byte for byte the one Python produces.
  *
- * <p>Known gaps (none used by the Llama, Gemma, Qwen2 or Mistral templates): recursive loops are
- * refused with an error; {@code loop.previtem}/{@code nextitem}/{@code changed} are missing;
- * string slices count UTF-16 units where Python counts code points.
  */
 public final class ChatTemplate {
     private final String source;
-    private final String prepared;
+    private final JinjaTemplate template;
     private final String origin;
     private final Map<String, Object> specialTokens;
 
@@ -35,8 +32,11 @@ public final class ChatTemplate {
         this.source = source;
         this.origin = origin;
         this.specialTokens = Collections.unmodifiableMap(new LinkedHashMap<>(specialTokens));
-        this.prepared = JinjaEngine.prepare(source, origin);
-        JinjaEngine.checkSyntax(prepared, origin);
+        try {
+            this.template = JinjaTemplate.parse(source, origin);
+        } catch (JinjaException e) {
+            throw BadInputException.at(origin, e.describe());
+        }
     }
 
     /**
@@ -92,14 +92,28 @@ public final class ChatTemplate {
      */
     public String renderMessages(List<? extends Map<String, ?>> messages, boolean addGenerationPrompt,
                                  Map<String, ?> extraVariables) {
-        Map<String, Object> vars = new LinkedHashMap<>(JinjaEngine.GLOBALS);
-        vars.putAll(specialTokens);
-        vars.put("messages", TemplateValues.copy(messages));
+        return renderWithSpans(messages, addGenerationPrompt, extraVariables).text();
+    }
+
+    /**
+     * As {@link #renderMessages(List, boolean, Map)}, with the [start, end) character ranges that the
+     * template's {@code {% generation %}} blocks wrote (transformers' assistant masks).
+     */
+    public JinjaTemplate.Rendered renderWithSpans(List<? extends Map<String, ?>> messages, boolean addGenerationPrompt,
+                                                  Map<String, ?> extraVariables) {
+        Map<String, Object> vars = new LinkedHashMap<>(specialTokens);
+        vars.put("messages", messages);
         vars.put("add_generation_prompt", addGenerationPrompt);
-        vars.put("tools", PyNone.NONE);
-        vars.put("documents", PyNone.NONE);
-        for (Map.Entry<String, ?> e : extraVariables.entrySet()) vars.put(e.getKey(), TemplateValues.copy(e.getValue()));
-        return JinjaEngine.render(prepared, vars, origin);
+        vars.put("tools", null);
+        vars.put("documents", null);
+        vars.putAll(extraVariables);
+        try {
+            return template.render(vars);
+        } catch (JinjaBuiltins.Raised e) {
+            throw BadInputException.at(origin, "chat template failed: " + e.getMessage());
+        } catch (JinjaException e) {
+            throw BadInputException.at(origin, "chat template failed: " + e.describe());
+        }
     }
 
     /** Messages from JSON text: an array of objects, each with at least "role". */

@@ -12,7 +12,7 @@ final class PercentFormat {
     private PercentFormat() {}
 
     static String format(String fmt, Object args) {
-        // jinjava has no tuples: a list on the right is the argument tuple
+        // a List holds the arguments of a tuple; a Map is the %(key)s mapping; anything else is the one argument
         List<?> positional = args instanceof List<?> l ? l : List.of(args == null ? "None" : args);
         Map<?, ?> mapping = args instanceof Map<?, ?> m ? m : null;
         StringBuilder sb = new StringBuilder();

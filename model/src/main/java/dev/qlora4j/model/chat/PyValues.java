@@ -2,7 +2,6 @@ package dev.qlora4j.model.chat;
 
 import dev.qlora4j.tensor.io.PyFloat;
 
-import com.hubspot.jinjava.objects.SafeString;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -35,7 +34,6 @@ final class PyValues {
             case BigInteger i -> i.signum() != 0;
             case Number n -> n.doubleValue() != 0;
             case CharSequence s -> !s.isEmpty();
-            case SafeString s -> !s.toString().isEmpty();
             case Collection<?> c -> !c.isEmpty();
             case Map<?, ?> m -> !m.isEmpty();
             case Object[] a -> a.length > 0;

@@ -1,0 +1,174 @@
+package dev.qlora4j.model.chat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The differential test: every case is rendered by real jinja2, set up as transformers sets it up
+ * (render_jinja2.py, one Python process for all cases), and by our engine; the strings must be
+ * equal, or both must fail (with the same message for the template's raise_exception). Cases: the
+ * probes below (one construct each) and every template under chat_templates/ with many
+ * conversations, fixed and seeded-random. Skips, saying so, only where python3 has no jinja2.
+ */
+class JinjaOracleTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path TEMPLATES = Path.of("src", "test", "resources", "chat_templates");
+
+    record Case(String name, String template, Map<String, Object> variables) {}
+
+    private static final List<Case> CASES = new ArrayList<>();
+    private static List<JsonNode> oracle;
+
+    static final List<String> PROBES = List.of(
+            "a\n  {# c #}\nb", "a  {# c #}\nb", "{% if true %}\nA\n{% endif %}\nB\n{{ 'x' }}\nC", "  {%+ if true %}x{% endif +%}\ny",
+            "x\n    {% if true %}\n    A\n    {% endif %}\n  B", "a \n\t {{- 'b' -}} \n c", "a\n{%- if true -%}\n  b  \n{%- endif %}",
+            "{# c -#}\n\n  x", "{{ -3 + 1 }} {{ 5 -2 }} {{ -2|abs }} {{ - 2 ** 2 }} {{ 2 ** 3 ** 2 }}", "{% raw %}\n  {{ x }}{% endraw %}\nz",
+            "{% set count = 0 %}{% for i in range(3) %}{% set count = count + 1 %}{{count}}{% endfor %}{{count}}",
+            "{% set ns = namespace(n=0, last=none) %}{% for i in range(4) %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }} {{ ns.last }}",
+            "{% set ns = namespace(multi_step_tool=true, last_query_index=messages|length - 1) %}{{ ns.last_query_index }}",
+            "{{ 'a' ~ none }}|{{ none }}|{{ undefinedvar }}|{{ [1,'b',none,true,1.0] }}|{{ {'a':(1,2)} }}|{{ (1,) }}",
+            "{{ {'a':1}.items() }}|{{ {'a':1}.items()|list }}|{{ {'a': {'b': 1}} }}", "{{ none.foo }}|{{ x.foo }}|",
+            "{{ 'abc'[5] }}|{{ [1][3] }}|{{ 'a😀bc'[1:3] }}|{{ [1,2,3,4][::-1] }}|{{ [1,2,3,4][1::2] }}|{{ 'abc'[-2:] }}",
+            "{{ 1 == true }}{{ (1,2) == [1,2] }}{{ 1 == 1.0 }}{{ 'a' < 'b' }}{{ [1,2] < [1,3] }}{{ 1 < 2 < 3 }}",
+            "{{ '%s-%d-%05.2f' % ('a', 3, 2.5) }}|{{ '%(x)s' % {'x': 1} }}|{{ '{} {name}'.format(1, name='n') }}",
+            "{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % -3 }} {{ 7 / 2 }} {{ 2 ** 10 }} {{ 2.5 * 2 }} {{ 0.1 + 0.2 }} {{ 1e20 }} {{ 1.5e-7 }} {{ 3 / 1 }}",
+            "{{ x|tojson }}|{{ x|tojson(indent=2) }}|{{ [1, 'é', none, true, 2.5]|tojson }}|{{ 'a\"<>&\\n'|tojson }}|{{ {'b': 1, 'a': 2}|tojson(sort_keys=true) }}",
+            "{{ {'a': [1, 2]}|tojson(separators=(',', ':')) }}|{{ {'a': 1}|tojson(indent='\\t') }}",
+            "{% macro m(a, b=2) %}{{a}}-{{b}}-{{ varargs }}-{{ kwargs }}{% endmacro %}{{ m(1) }}|{{ m(1,3,4) }}|{{ m(b=5, a=0) }}",
+            "{% macro w() %}<{{ caller() }}>{% endmacro %}{% call w() %}inner{% endcall %}",
+            "{{ 'a\\nb\\u00e9\\x41\\t' }}", "{% for a in [1,2] if a > 1 %}{{ loop.index }}{{ loop.length }}{% else %}none{% endfor %}",
+            "{% for a in [] %}x{% else %}empty{% endfor %}",
+            "{% for a in 'xyz' %}{{ loop.index0 }}{{ loop.revindex }}{{ loop.first }}{{ loop.last }}{{ loop.previtem }}{{ loop.nextitem }}{{ loop.cycle('o','e') }};{% endfor %}",
+            "{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }},{% endfor %}{% for k in {'a': 1} %}{{ k }}{% endfor %}",
+            "{% for i in range(10) %}{% if i == 2 %}{% continue %}{% endif %}{% if i > 4 %}{% break %}{% endif %}{{ i }}{% endfor %}",
+            "{{ range(3)|list }} {{ range(1, 10, 3)|list }} {{ range(5, 0, -2)|list }}",
+            "{{ '  pad \u00a0'.strip() }}|{{ 'xxhixx'.strip('x') }}|{{ 'a,b,,c'.split(',') }}|{{ ' a  b \\n c '.split() }}|{{ 'a b c'.split(' ', 1) }}|{{ 'a b c'.rsplit(' ', 1) }}",
+            "{{ \"they're bill's\"|title }}|{{ \"they're\".title() }}|{{ 'hELLO'.capitalize() }}|{{ 'hello'|capitalize }}|{{ 'ab'|upper }}{{ 'AB'|lower }}",
+            "{{ 'user'.startswith(('x', 'u')) }}{{ 'user'.endswith('er') }}{{ 'a😀b'.find('b') }}{{ '-'.join(['a', 'b']) }}{{ 'aXbXc'.replace('X', '-', 1) }}",
+            "{{ ' \u3000x\u00a0'|trim }}|{{ 'xxaxx'|trim('x') }}|{{ 'a😀b'|length }}|{{ [1, 2.5]|sum }}|{{ [1, 2]|sum }}|{{ true|string }}|{{ [3,1,2]|sort }}|{{ ['b','A','a']|sort }}",
+            "{{ messages|map(attribute='role')|join(', ') }}|{{ messages|selectattr('role', 'equalto', 'user')|list|length }}|{{ messages|rejectattr('role', 'eq', 'user')|map(attribute='content')|list }}",
+            "{{ [1,2,3,4]|select('odd')|list }}|{{ [1,none,2]|reject('none')|list }}|{{ ['a','b']|map('upper')|list }}|{{ [1,2,2,3,1]|unique|list }}",
+            "{{ [1,2,3]|first }}{{ [1,2,3]|last }}{{ []|first }}|{{ [4,2,8]|max }}{{ [4,2,8]|min }}|{{ 'abc'|reverse }}{{ [1,2]|reverse|list }}",
+            "{{ 3.14159|round(2) }} {{ 2.5|round }} {{ 2.675|round(2) }} {{ 3.7|round(0, 'floor') }} {{ '42'|int + 1 }} {{ 'x'|int }} {{ '2.5'|float }} {{ 3|float }}",
+            "{{ 'a\\nb\\n\\nc'|indent(2) }}|{{ 'a\\nb'|indent(2, true) }}|{{ 'a\\n\\nb'|indent(4, blank=true) }}",
+            "{{ x is defined }}{{ y is defined }}{{ y is undefined }}{{ none is none }}{{ 'x' is string }}{{ 1 is number }}{{ true is boolean }}{{ 1 is integer }}{{ 1.0 is float }}",
+            "{{ {} is mapping }}{{ [] is sequence }}{{ 'a' is iterable }}{{ 4 is divisibleby 2 }}{{ 3 is odd }}{{ 1 is in [1] }}{{ x is not none }}",
+            "{{ y | default('dflt') }} {{ '' | default('e', true) }} {{ none | default('n') }} {{ y|d('d') }} {{ y|length }} {{ y|string }}|",
+            "{{ 'x' if false }}|{{ 'a' if true else 'b' }}|{{ 1 and 'b' }}|{{ 0 or none }}|{{ not [] }}|{{ 'b' in 'abc' }}{{ 'z' not in ['a'] }}{{ 'a' in {'a': 1} }}",
+            "{% set a, b = 1, 2 %}{{ a }}{{ b }}{% set t = 1, 2 %}{{ t }}{% set s %}block {{ a }}{% endset %}[{{ s }}]{% set u | upper %}up{% endset %}{{ u }}",
+            "{% filter upper %}shout {{ 'it' }}{% endfilter %}|{% with q = 5 %}{{ q }}{% endwith %}{{ q }}",
+            "{{ messages[0]['content'] }}|{{ messages[0].get('role') }}|{{ messages[0].get('nope', 'dflt') }}|{{ messages[0].keys()|list }}|{{ messages|length }}",
+            "{{ x.b.c }}", "{{ [1,2].append(3) }}", "{{ range(100001)|length }}", "{{ 'n' + 1 }}", "{{ 1 + 'n' }}", "{{ raise_exception('custom: ' ~ 3) }}",
+            "{% for a, b in [[1, 2, 3]] %}{% endfor %}", "{% for x in 3 %}{% endfor %}", "{{ messages[5].content }}", "{{ 1 / 0 }}",
+            "{{ strftime_now is defined }} {{ raise_exception is defined }} {{ strftime_now('%Y')|length }}",
+            "{% generation %}{{ messages[1].content }}{% endgeneration %}",
+            "{{ messages[0].content|e }}|{{ '<b>'|escape }}|{{ '<b>'|safe }}|{{ [1,2,3,4,5]|batch(2)|list }}|{{ 'a b  c'|wordcount }}",
+            "{{ {'b': 2, 'a': 1}|dictsort }}|{{ {'b': 2, 'a': 1}|items|list }}|{{ messages|groupby('role')|map(attribute=0)|list }}",
+            "{{ 'abcdefghij klmnop qrstuv wxyz'|truncate(12) }}|{{ 'abc'|center(9) }}|{{ 'Hello %s'|format('x') }}",
+            "{%- for m in messages -%}\n  {{- m.role }}: {{ m.content | trim }}\n{% endfor -%}\n",
+            "{{ messages[-1].content }}{{ messages[1:]|length }}{{ (messages|last).role }}");
+
+    @BeforeAll
+    static void renderWithJinja2() throws Exception {
+        for (int k = 0; k < PROBES.size(); k++) CASES.add(new Case("probe " + k + ": " + PROBES.get(k).replace("\n", "\\n"), PROBES.get(k), probeVariables()));
+        try (Stream<Path> files = Files.list(TEMPLATES)) {
+            for (Path t : files.filter(p -> p.toString().endsWith(".jinja")).sorted().toList()) {
+                String source = Files.readString(t, StandardCharsets.UTF_8);
+                List<Map<String, Object>> convs = Conversations.all(new Random(t.getFileName().toString().hashCode()));
+                for (int c = 0; c < convs.size(); c++)
+                    for (boolean prompt : new boolean[]{false, true}) {
+                        Map<String, Object> vars = new LinkedHashMap<>(Conversations.specialTokens());
+                        vars.putAll(convs.get(c));
+                        vars.put("add_generation_prompt", prompt);
+                        CASES.add(new Case(t.getFileName() + " conversation " + c + (prompt ? " + generation prompt" : ""), source, vars));
+                    }
+            }
+        }
+        assumeTrue(jinja2Available(), "python3 with jinja2 is not installed here (Debian: python3-jinja2); the oracle test needs it");
+        ArrayNode input = JSON.createArrayNode();
+        for (Case c : CASES) {
+            ObjectNode n = input.addObject();
+            n.put("template", c.template());
+            n.set("variables", JSON.valueToTree(c.variables()));
+        }
+        Process p = new ProcessBuilder("python3", TEMPLATES.resolve("render_jinja2.py").toString()).redirectErrorStream(false).start();
+        try (var os = p.getOutputStream()) {
+            os.write(JSON.writeValueAsBytes(input));
+        }
+        byte[] out = p.getInputStream().readAllBytes();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        assertThat(p.exitValue()).as(err).isZero();
+        oracle = new ArrayList<>();
+        JSON.readTree(out).forEach(oracle::add);
+        assertThat(oracle).hasSameSizeAs(CASES);
+    }
+
+    private static Map<String, Object> probeVariables() {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("x", Map.of("b", 1));
+        v.put("messages", List.of(Map.of("role", "user", "content", "  Hi <there> & 'you'!\n"), Map.of("role", "assistant", "content", "Hello."),
+                Map.of("role", "user", "content", "false")));
+        return v;
+    }
+
+    private static boolean jinja2Available() {
+        try {
+            Process p = new ProcessBuilder("python3", "-c", "import jinja2").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyCaseRendersAsJinja2RendersIt() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int k = 0; k < CASES.size(); k++) {
+            Case c = CASES.get(k);
+            JsonNode want = oracle.get(k);
+            tests.add(DynamicTest.dynamicTest(c.name(), () -> {
+                String got, error = null;
+                try {
+                    got = JinjaTemplate.parse(c.template(), "t").render(c.variables()).text();
+                } catch (JinjaBuiltins.Raised e) {
+                    got = null;
+                    error = "TemplateError: " + e.getMessage();
+                } catch (JinjaException e) {
+                    got = null;
+                    error = e.getMessage();
+                }
+                if (want.has("rendered")) {
+                    assertThat(error).as("jinja2 renders this; we failed").isNull();
+                    assertThat(got).isEqualTo(want.get("rendered").asText());
+                } else {
+                    String jinjaError = want.get("error").asText();
+                    assertThat(got).as("jinja2 fails with " + jinjaError + "; we rendered").isNull();
+                    if (jinjaError.startsWith("TemplateError: ")) assertThat(error).isEqualTo(jinjaError);
+                }
+            }));
+        }
+        return tests.stream();
+    }
+}
