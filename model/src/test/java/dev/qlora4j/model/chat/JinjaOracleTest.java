@@ -27,8 +27,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The differential test: every case is rendered by real jinja2, set up as transformers sets it up
  * (render_jinja2.py, one Python process for all cases), and by our engine; the strings must be
  * equal, or both must fail (with the same message for the template's raise_exception). Cases: the
- * probes below (one construct each) and every template under chat_templates/ with many
- * conversations, fixed and seeded-random. Skips, saying so, only where python3 has no jinja2.
+ * probes below (one construct each), every template under chat_templates/ and the fixture models'
+ * own templates, each with many conversations, fixed and seeded-random. Skips, saying so, only where python3 has no jinja2.
  */
 class JinjaOracleTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -103,6 +103,18 @@ class JinjaOracleTest {
                         CASES.add(new Case(t.getFileName() + " conversation " + c + (prompt ? " + generation prompt" : ""), source, vars));
                     }
             }
+        }
+        // the fixture models' own templates, with their tokenizer_config.json's special tokens
+        for (String model : List.of("llama", "gemma2")) {
+            ChatTemplate t = ChatTemplate.load(Path.of("..", "fixtures", "hf", model, "model"));
+            List<Map<String, Object>> convs = Conversations.all(new Random(model.hashCode()));
+            for (int c = 0; c < convs.size(); c++)
+                for (boolean prompt : new boolean[]{false, true}) {
+                    Map<String, Object> vars = new LinkedHashMap<>(t.specialTokens());
+                    vars.putAll(convs.get(c));
+                    vars.put("add_generation_prompt", prompt);
+                    CASES.add(new Case("fixture " + model + " conversation " + c + (prompt ? " + generation prompt" : ""), t.source(), vars));
+                }
         }
         assumeTrue(jinja2Available(), "python3 with jinja2 is not installed here (Debian: python3-jinja2); the oracle test needs it");
         ArrayNode input = JSON.createArrayNode();
