@@ -499,8 +499,10 @@ final class JinjaRenderer {
         return new Undefined(JinjaValues.typeName(obj) + " object has no element " + JinjaValues.repr(key));
     }
 
-    /** jinja2's wording: "'dict object' has no attribute 'x'", "'None' has no attribute 'x'". */
+    /** jinja2's wording: "'dict object' has no attribute 'x'", "'None' has no attribute 'x'"; the sandbox's for _names. */
     private static Undefined noAttribute(Object obj, String name) {
+        if (name.startsWith("_"))
+            return new Undefined("access to attribute '" + name + "' of '" + JinjaValues.typeName(obj) + "' object is unsafe.");
         String what = obj instanceof PyNone ? "'None'" : "'" + JinjaValues.typeName(obj) + " object'";
         return new Undefined(what + " has no attribute '" + name + "'");
     }

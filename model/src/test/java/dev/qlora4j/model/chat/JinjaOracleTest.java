@@ -86,7 +86,8 @@ class JinjaOracleTest {
             "{{ {'b': 2, 'a': 1}|dictsort }}|{{ {'b': 2, 'a': 1}|items|list }}|{{ messages|groupby('role')|map(attribute=0)|list }}",
             "{{ 'abcdefghij klmnop qrstuv wxyz'|truncate(12) }}|{{ 'abc'|center(9) }}|{{ 'Hello %s'|format('x') }}",
             "{%- for m in messages -%}\n  {{- m.role }}: {{ m.content | trim }}\n{% endfor -%}\n",
-            "{{ messages[-1].content }}{{ messages[1:]|length }}{{ (messages|last).role }}");
+            "{{ messages[-1].content }}{{ messages[1:]|length }}{{ (messages|last).role }}",
+            "[{{ messages.__class__ }}]", "{{ messages.__class__.__name__ }}", "{{ messages[0].update({}) }}");
 
     @BeforeAll
     static void renderWithJinja2() throws Exception {

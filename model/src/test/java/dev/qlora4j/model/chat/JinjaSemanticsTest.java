@@ -212,4 +212,26 @@ class JinjaSemanticsTest {
                 Map.of("xs", List.of(Map.of("n", "a", "c", List.of(Map.of("n", "b"), Map.of("n", "c", "c", List.of(Map.of("n", "d"))))),
                         Map.of("n", "e"))))).as("recursive loops, as jinja2 renders them").isEqualTo("[a1[b2][c2[d3]]][e1]");
     }
+
+    @Test
+    void unsupportedConstructsAndTheSandboxAreOneLineErrors() {
+        assertThatThrownBy(() -> render("a\n{% include 'other.jinja' %}"))
+                .hasMessage("chat template syntax error: 'include' is not supported in chat templates at line 2 (t.jinja)");
+        assertThatThrownBy(() -> render("{% frobnicate %}")).hasMessage("chat template syntax error: unknown tag 'frobnicate' at line 1 (t.jinja)");
+        assertThatThrownBy(() -> render("{% if true %}x")).hasMessage("chat template syntax error: unexpected end of template, expected "
+                + "'elif' or 'else' or 'endif' at line 1 (t.jinja)");
+        assertThatThrownBy(() -> render("{{ messages.append(1) }}"))
+                .hasMessage("chat template failed: access to attribute 'append' of 'list' object is unsafe. at line 1 (t.jinja)");
+        assertThatThrownBy(() -> render("{{ messages[0].update({}) }}"))
+                .hasMessage("chat template failed: access to attribute 'update' of 'dict' object is unsafe. at line 1 (t.jinja)");
+        assertThatThrownBy(() -> render("{{ range(100001)|length }}"))
+                .hasMessage("chat template failed: Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000). at line 1 (t.jinja)");
+        assertThatThrownBy(() -> render("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"))
+                .hasMessage("chat template failed: the template nests calls more than 500 deep at line 1 (t.jinja)");
+        assertThatThrownBy(() -> render("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"))
+                .hasMessage("chat template failed: the template loops more than 10000000 times at line 1 (t.jinja)");
+        assertThat(render("[{{ messages.__class__ }}]")).isEqualTo("[]");
+        assertThatThrownBy(() -> render("{{ messages.__class__.__name__ }}"))
+                .hasMessage("chat template failed: access to attribute '__class__' of 'list' object is unsafe. at line 1 (t.jinja)");
+    }
 }
