@@ -105,9 +105,10 @@ final class JinjaValues {
         };
     }
 
-    /** str(v) as the template prints it; Undefined prints empty. */
+    /** str(v) as the template prints it; Undefined (and a Java null) prints empty. */
     static String str(Object v) {
         return switch (v) {
+            case null -> "";
             case String s -> s;
             case Undefined u -> "";
             default -> repr(v);
@@ -124,7 +125,7 @@ final class JinjaValues {
         switch (v) {
             case null -> sb.append("None");
             case PyNone n -> sb.append("None");
-            case String s -> sb.append(PyValues.repr(s));
+            case String s -> sb.append(PyValues.stringRepr(s));
             case Boolean b -> sb.append(b ? "True" : "False");
             case Double d -> sb.append(PyValues.floatRepr(d));
             case Long l -> sb.append(l);
@@ -281,14 +282,7 @@ final class JinjaValues {
     }
 
     static int compareCodePoints(String a, String b) {
-        int i = 0, j = 0;
-        while (i < a.length() && j < b.length()) {
-            int ca = a.codePointAt(i), cb = b.codePointAt(j);
-            if (ca != cb) return Integer.compare(ca, cb);
-            i += Character.charCount(ca);
-            j += Character.charCount(cb);
-        }
-        return Integer.compare(a.length() - i, b.length() - j);
+        return dev.qlora4j.tensor.io.CodePoints.compare(a, b);
     }
 
     static boolean contains(Object container, Object item, int line) {

@@ -2,100 +2,26 @@ package dev.qlora4j.model.chat;
 
 import dev.qlora4j.tensor.io.PyFloat;
 
-
-import java.math.BigDecimal;
-import java.math.BigInteger;
-import java.util.Collection;
-import java.util.Iterator;
-import java.util.Map;
-
 /**
- * Python's {@code str()} and {@code repr()} of the values a template sees (JSON data: strings,
- * numbers, booleans, null, lists, maps), so that printed values match jinja2's output.
+ * Python's repr() of strings and floats, which the template values' str()/repr() ({@link JinjaValues}) build on.
  */
 final class PyValues {
     private PyValues() {}
 
-    /** What jinja2 prints for a value; null is an undefined value, which prints empty. */
+    /** What a template prints for a value: {@link JinjaValues#str}. */
     static String str(Object v) {
-        if (v == null) return "";
-        if (v instanceof String s) return s;
-        if (v instanceof CharSequence cs) return cs.toString();
-        return repr(v);
+        return JinjaValues.str(v);
     }
 
-    /** Python's truthiness: None, False, zero and empty strings or containers are false. */
-    static boolean truthy(Object v) {
-        return switch (v) {
-            case null -> false;
-            case PyNone n -> false;
-            case Boolean b -> b;
-            case BigDecimal d -> d.signum() != 0;
-            case BigInteger i -> i.signum() != 0;
-            case Number n -> n.doubleValue() != 0;
-            case CharSequence s -> !s.isEmpty();
-            case Collection<?> c -> !c.isEmpty();
-            case Map<?, ?> m -> !m.isEmpty();
-            case Object[] a -> a.length > 0;
-            default -> true;
-        };
-    }
-
-    /** Python's str() of a value inside a container, i.e. repr(). */
+    /** Python's repr(): {@link JinjaValues#repr}. */
     static String repr(Object v) {
+        return JinjaValues.repr(v);
+    }
+
+    static String stringRepr(String s) {
         StringBuilder sb = new StringBuilder();
-        appendRepr(sb, v);
+        appendStringRepr(sb, s);
         return sb.toString();
-    }
-
-    private static void appendRepr(StringBuilder sb, Object v) {
-        switch (v) {
-            case null -> sb.append("None");
-            case PyNone n -> sb.append("None");
-            case String s -> appendStringRepr(sb, s);
-            case Boolean b -> sb.append(b ? "True" : "False");
-            case Double d -> sb.append(floatRepr(d));
-            case Float f -> sb.append(floatRepr(f.doubleValue()));
-            case BigDecimal d -> sb.append(floatRepr(d.doubleValue()));
-            case Integer i -> sb.append(i);
-            case Long l -> sb.append(l);
-            case Short s -> sb.append(s);
-            case Byte b -> sb.append(b);
-            case BigInteger i -> sb.append(i);
-            case Map<?, ?> m -> {
-                sb.append('{');
-                boolean first = true;
-                for (Map.Entry<?, ?> e : m.entrySet()) {
-                    if (!first) sb.append(", ");
-                    first = false;
-                    appendRepr(sb, e.getKey());
-                    sb.append(": ");
-                    appendRepr(sb, e.getValue());
-                }
-                sb.append('}');
-            }
-            case Map.Entry<?, ?> e -> {
-                sb.append('(');
-                appendRepr(sb, e.getKey());
-                sb.append(", ");
-                appendRepr(sb, e.getValue());
-                sb.append(')');
-            }
-            case Collection<?> c -> appendSequence(sb, c.iterator());
-            case Object[] a -> appendSequence(sb, java.util.Arrays.asList(a).iterator());
-            default -> sb.append(v);
-        }
-    }
-
-    private static void appendSequence(StringBuilder sb, Iterator<?> it) {
-        sb.append('[');
-        boolean first = true;
-        while (it.hasNext()) {
-            if (!first) sb.append(", ");
-            first = false;
-            appendRepr(sb, it.next());
-        }
-        sb.append(']');
     }
 
     /** repr(str): single quotes unless the text has ' and no ", escapes for the unprintable. */

@@ -40,7 +40,8 @@ class PyValuesTest {
         assertThat(PyValues.repr("it's")).isEqualTo("\"it's\"");
         assertThat(PyValues.str(null)).isEmpty();
         assertThat(PyValues.str(PyNone.NONE)).isEqualTo("None");
-        assertThat(PyValues.str(Map.entry("k", 1))).isEqualTo("('k', 1)");
+        assertThat(PyValues.str(new JinjaValues.Tuple(List.of("k", 1L)))).isEqualTo("('k', 1)");
+        assertThat(PyValues.str(new JinjaValues.Tuple(List.of("k")))).isEqualTo("('k',)");
     }
 
     @Test
