@@ -69,14 +69,7 @@ public final class TrainingConfigParser {
         int eq = override.indexOf('=');
         if (eq <= 0) throw BadInputException.at("--set " + override, "expected key=value");
         String[] path = override.substring(0, eq).trim().split("\\.");
-        String raw = override.substring(eq + 1);
-        JsonNode value;
-        try {
-            value = Block.JSON.readTree(raw);
-            if (value == null || value.isMissingNode()) value = JsonNodeFactory.instance.textNode(raw);
-        } catch (JsonProcessingException e) {
-            value = JsonNodeFactory.instance.textNode(raw);
-        }
+        JsonNode value = overrideValue(override.substring(eq + 1));
         ObjectNode at = root;
         for (int i = 0; i < path.length - 1; i++) {
             JsonNode next = at.get(path[i]);
@@ -84,6 +77,20 @@ public final class TrainingConfigParser {
             at = (ObjectNode) next;
         }
         at.set(path[path.length - 1], value);
+    }
+
+    /**
+     * The value of a {@code --set key=value} (and of the other commands' {@code KEY=VALUE} options):
+     * the text read as JSON when it parses ({@code 3}, {@code true}, {@code [1, 2]}, {@code "x"}),
+     * else the text itself as a string.
+     */
+    public static JsonNode overrideValue(String raw) {
+        try {
+            JsonNode value = Block.JSON.readTree(raw);
+            return value == null || value.isMissingNode() ? JsonNodeFactory.instance.textNode(raw) : value;
+        } catch (JsonProcessingException e) {
+            return JsonNodeFactory.instance.textNode(raw);
+        }
     }
 
     /** Checks {@code root} whole; {@code where} (the file) ends the one-line error. */
