@@ -21,6 +21,7 @@ import dev.qlora4j.train.config.TrainingConfig.RunSettings;
 import dev.qlora4j.train.config.TrainingConfig.SavingSettings;
 import dev.qlora4j.train.config.TrainingConfig.ScheduleSettings;
 import dev.qlora4j.train.data.DataFormat;
+import dev.qlora4j.train.data.TemplateVariables;
 import dev.qlora4j.train.monitor.MonitorSettings;
 import dev.qlora4j.train.trainer.LrSchedule;
 
@@ -171,8 +172,19 @@ public final class TrainingConfigParser {
             problems.add("\"fold\" holds out its own eval rows: drop \"eval_file\"/\"validation_split\"");
         long dataSeed = v.given(DATA_SEED) ? v.get(DATA_SEED) : v.get(SEED);
         return new DataSettings(v.get(TRAIN_FILE), v.get(EVAL_FILE), v.get(VALIDATION_SPLIT), v.get(MAX_EVAL_SAMPLES), v.get(MAX_LENGTH),
-                v.get(DATA_FORMAT), v.get(TRAIN_ON_RESPONSES_ONLY), v.get(ADD_EOS_TOKEN), v.get(SHUFFLE), v.get(GROUP_BY_LENGTH),
+                v.get(DATA_FORMAT), v.get(TRAIN_ON_RESPONSES_ONLY), v.get(ADD_EOS_TOKEN),
+                chatTemplateKwargs(v.get(CHAT_TEMPLATE_KWARGS)), v.get(SHUFFLE), v.get(GROUP_BY_LENGTH),
                 v.get(DATALOADER_DROP_LAST), v.get(FRACTION), fold, folds, dataSeed);
+    }
+
+    /** {@code chat_template_kwargs}: names the template may take, a {@code tools} that is a list of tool definitions. */
+    private Map<String, Object> chatTemplateKwargs(JsonNode block) {
+        if (block == null) return Map.of();
+        for (var f : block.properties()) {
+            String problem = f.getKey().equals("tools") ? TemplateVariables.toolsProblem(f.getValue()) : TemplateVariables.nameProblem(f.getKey());
+            if (problem != null) problems.add("\"chat_template_kwargs" + (f.getKey().equals("tools") ? ".tools\" " : "\" ") + problem);
+        }
+        return TemplateVariables.of(block);
     }
 
     private EvaluationSettings evaluation(Values v, LoggingSettings logging, DataSettings data) {

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -157,6 +158,33 @@ class TrainingConfigParserTest {
                         + "(-100 where no loss is wanted) (run.json)");
         assertThat(TrainingConfigParser.parse(minimal().put("data_format", "tokenized").put("add_eos_token", false), "run.json").data())
                 .extracting(d -> d.dataFormat().key(), d -> d.addEosToken()).containsExactly("tokenized", false);
+    }
+
+    @Test
+    void chatTemplateKwargsAreTemplateVariables() {
+        assertThat(TrainingConfigParser.parse(minimal(), "run.json").data().chatTemplateKwargs()).isEmpty();
+        ObjectNode n = minimal();
+        n.putObject("chat_template_kwargs").put("enable_thinking", false).put("date_string", "26 Jul 2024").putNull("documents")
+                .putArray("tools").addObject().put("type", "function");
+        TrainingConfig c = TrainingConfigParser.parse(n, "run.json");
+        Map<String, Object> expected = new java.util.LinkedHashMap<>();
+        expected.put("enable_thinking", false);
+        expected.put("date_string", "26 Jul 2024");
+        expected.put("documents", null);
+        expected.put("tools", List.of(Map.of("type", "function")));
+        assertThat(c.data().chatTemplateKwargs()).containsExactlyEntriesOf(expected);
+        assertThat(c.resolved().get("chat_template_kwargs")).isEqualTo(n.get("chat_template_kwargs"));
+
+        assertThat(error(minimal().put("chat_template_kwargs", "enable_thinking=false")))
+                .isEqualTo("\"chat_template_kwargs\" must be an object (got \"enable_thinking=false\") (run.json)");
+        ObjectNode tools = minimal();
+        tools.putObject("chat_template_kwargs").put("tools", "get_weather");
+        assertThat(error(tools)).isEqualTo(
+                "\"chat_template_kwargs.tools\" is not a list of tool definitions (JSON objects): got a string (run.json)");
+        ObjectNode messages = minimal();
+        messages.putObject("chat_template_kwargs").putArray("messages");
+        assertThat(error(messages)).isEqualTo(
+                "\"chat_template_kwargs\" gives \"messages\" as a template variable: the conversation is the messages (run.json)");
     }
 
     @Test
