@@ -1,6 +1,7 @@
 package dev.qlora4j.train.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -82,12 +83,12 @@ public final class TrainingConfigParser {
 
     /**
      * The value of a {@code --set key=value} (and of the other commands' {@code KEY=VALUE} options):
-     * the text read as JSON when it parses ({@code 3}, {@code true}, {@code [1, 2]}, {@code "x"}),
-     * else the text itself as a string.
+     * the text read as JSON when it parses, all of it ({@code 3}, {@code true}, {@code [1, 2]}, {@code "x"}),
+     * else the text itself as a string ({@code 26 Jul 2024}, not 26).
      */
     public static JsonNode overrideValue(String raw) {
         try {
-            JsonNode value = Block.JSON.readTree(raw);
+            JsonNode value = Block.JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(raw);
             return value == null || value.isMissingNode() ? JsonNodeFactory.instance.textNode(raw) : value;
         } catch (JsonProcessingException e) {
             return JsonNodeFactory.instance.textNode(raw);

@@ -260,6 +260,10 @@ class TrainingConfigParserTest {
         assertThat(c.saving().outputDir()).isEqualTo("out dir");
         assertThat(c.saving().resumeFromCheckpoint()).isEqualTo(ConfigKeys.LATEST);
         assertThat(TrainingConfigParser.load(f, List.of("resume_from_checkpoint=false")).saving().resumeFromCheckpoint()).isNull();
+        // JSON only when all of the value parses: "2024 run" is a string, not 2024
+        assertThat(TrainingConfigParser.load(f, List.of("output_dir=2024 run")).saving().outputDir()).isEqualTo("2024 run");
+        assertThat(TrainingConfigParser.overrideValue("26 Jul 2024").textValue()).isEqualTo("26 Jul 2024");
+        assertThat(TrainingConfigParser.overrideValue(" 26 ").intValue()).isEqualTo(26);
         assertThatThrownBy(() -> TrainingConfigParser.load(f, List.of("novalue"))).hasMessage("expected key=value (--set novalue)");
         assertThatThrownBy(() -> TrainingConfigParser.load(f, List.of("lora.rr=4")))
                 .hasMessage("unknown key \"lora.rr\" (" + f + ")");
