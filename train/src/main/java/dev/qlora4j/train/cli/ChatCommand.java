@@ -22,11 +22,15 @@ import java.util.Map;
  * whole history is rendered with the chat template and the generation prompt, and the reply is
  * streamed. The generator keeps its KV cache between turns, so a turn only feeds the tokens the
  * previous one did not. {@code /reset} forgets the history, {@code /exit} or end of input quits.
+ * {@code --tools} / {@code --template-var} ({@link TemplateOptions}) give every rendering its tools and other variables.
  */
 @CommandLine.Command(name = "chat", description = "talk to a chat model on standard input (/reset clears the history, /exit quits)")
 final class ChatCommand implements Main.Command {
     @CommandLine.Mixin
     ModelOptions model;
+
+    @CommandLine.Mixin
+    TemplateOptions template;
 
     @CommandLine.Mixin
     GenerationOptions generation;
@@ -39,9 +43,10 @@ final class ChatCommand implements Main.Command {
     @Override
     public Object run(PrintStream out, InputStream in) throws Exception {
         Path dir = model.modelDir(), adapter = model.adapterDir();
+        Map<String, Object> variables = template.variables();
         GenerationSettings settings = generation.settings();
         try (LanguageModel lm = LanguageModel.load(dir, adapter, model.device())) {
-            ChatTemplate template = ChatTemplate.load(dir);
+            ChatTemplate chatTemplate = ChatTemplate.load(dir);
             Sampler sampler = settings.sampler(lm.generation(), out);
             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             List<Map<String, Object>> history = new ArrayList<>();
@@ -64,7 +69,7 @@ final class ChatCommand implements Main.Command {
                 }
                 if (message.isEmpty()) continue;
                 history.add(message("user", message));
-                String reply = reply(lm, template, history, settings.maxNewTokens(), sampler, out);
+                String reply = reply(lm, chatTemplate, history, variables, settings.maxNewTokens(), sampler, out);
                 if (reply == null) history.removeLast();
                 else {
                     history.add(message("assistant", reply));
@@ -76,9 +81,9 @@ final class ChatCommand implements Main.Command {
     }
 
     /** Streams the model's answer to the history and returns its text, or null when the turn failed. */
-    private static String reply(LanguageModel lm, ChatTemplate template, List<Map<String, Object>> history, int maxNewTokens,
-                                Sampler sampler, PrintStream out) {
-        int[] prompt = lm.tokenizer().encode(template.renderMessages(history, true), false).ids();
+    private static String reply(LanguageModel lm, ChatTemplate template, List<Map<String, Object>> history, Map<String, Object> variables,
+                                int maxNewTokens, Sampler sampler, PrintStream out) {
+        int[] prompt = lm.tokenizer().encode(template.renderMessages(history, true, variables), false).ids();
         TextStreamer streamer = new TextStreamer(lm.tokenizer(), true, piece -> {
             out.print(piece);
             out.flush();

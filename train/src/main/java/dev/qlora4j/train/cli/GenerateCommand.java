@@ -16,7 +16,8 @@ import java.util.Map;
  * causal LM, streaming the new text as it comes; the result holds every id (prompt and new)
  * and the new text. {@code --prompt} is encoded with special tokens, as HF's tokenizer call
  * does; with {@code --chat} it becomes one user message rendered by the chat template with the
- * generation prompt, encoded without added specials (the template writes them).
+ * generation prompt, encoded without added specials (the template writes them), and {@code --tools} /
+ * {@code --template-var} ({@link TemplateOptions}) give the template its tools and other variables.
  */
 @CommandLine.Command(name = "generate", description = "continue a prompt with a causal LM (greedy or sampled), streaming the new text")
 final class GenerateCommand implements Main.Command {
@@ -34,6 +35,9 @@ final class GenerateCommand implements Main.Command {
     boolean chat;
 
     @CommandLine.Mixin
+    TemplateOptions template;
+
+    @CommandLine.Mixin
     GenerationOptions generation;
 
     @Override
@@ -41,10 +45,12 @@ final class GenerateCommand implements Main.Command {
         Path dir = model.modelDir(), adapter = model.adapterDir();
         if ((text == null) == (idList == null)) throw new UserError("generate needs exactly one of --prompt, --prompt-ids");
         if (chat && text == null) throw new UserError("--chat needs --prompt (a user message), not --prompt-ids");
+        if (!chat && template.given()) throw new UserError("--tools and --template-var go with --chat (a chat template prompt)");
+        Map<String, Object> variables = template.variables();
         GenerationSettings settings = generation.settings();
         int[] given = idList == null ? null : parseIds(idList);
         try (LanguageModel lm = LanguageModel.load(dir, adapter, model.device())) {
-            int[] prompt = given != null ? given : encode(lm, dir, text, chat);
+            int[] prompt = given != null ? given : encode(lm, dir, text, chat, variables);
             TextStreamer streamer = new TextStreamer(lm.tokenizer(), true, piece -> {
                 out.print(piece);
                 out.flush();
@@ -59,9 +65,9 @@ final class GenerateCommand implements Main.Command {
         }
     }
 
-    private static int[] encode(LanguageModel lm, Path dir, String text, boolean chat) {
+    private static int[] encode(LanguageModel lm, Path dir, String text, boolean chat, Map<String, Object> variables) {
         if (!chat) return lm.tokenizer().encode(text, true).ids();
-        String rendered = ChatTemplate.load(dir).renderMessages(List.of(Map.of("role", "user", "content", text)), true);
+        String rendered = ChatTemplate.load(dir).renderMessages(List.of(Map.of("role", "user", "content", text)), true, variables);
         return lm.tokenizer().encode(rendered, false).ids();
     }
 

@@ -17,12 +17,14 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code --data} file of {@code eval} and {@code predict} ({@link DataOptions}) as examples of the model's task:
  * {@code --data-format} (auto, a row format, or preference_pair), malformed CSV records reported and skipped,
  * every token counted and no EOS appended (the rows as they are, not training examples made from
- * them; pre-tokenized rows with their own labels and attention_mask), {@code --max-length} cutting each row.
+ * them; pre-tokenized rows with their own labels and attention_mask; a conversation row's {@code tools}
+ * go to its chat template), {@code --max-length} cutting each row.
  *
  * @param rows     the rows each example came from, in the same order
  * @param labelled every row has a label (classifiers; a causal LM's rows are always "labelled")
@@ -52,7 +54,7 @@ record RowData(Path file, ModelConfig config, SpecialTokens specials, DataFormat
         for (DataReport.FileStats f : stats)
             if (f.malformed().count() > 0) out.println(f.file() + ": skipped malformed rows: " + f.malformed());
         ExampleEncoder encoder = new ExampleEncoder(config.task(), tokenizer, specials, ExampleEncoder.templateOf(modelDir), config,
-                new ExampleEncoder.Options(maxLength, false, false, "--max-length"));
+                new ExampleEncoder.Options(maxLength, false, false, "--max-length", Map.of()));
         List<Example> examples = new ArrayList<>();
         List<DataRows.Row> kept = new ArrayList<>();
         boolean labelled = true;

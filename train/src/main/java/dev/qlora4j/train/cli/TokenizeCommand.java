@@ -21,7 +21,8 @@ import java.util.Map;
  * {@code tokenize --model DIR (--text T | --input FILE.jsonl | --chat FILE.json)}: what the model's
  * tokenizer makes of a text, as HF's {@code encode} (special tokens added unless
  * {@code --no-special-tokens}) and {@code decode} do; with {@code --chat}, the rendered chat
- * template and its ids, as {@code apply_chat_template(tokenize=True)}.
+ * template and its ids, as {@code apply_chat_template(tokenize=True)}, with the file's tools and other
+ * variables and those of {@code --tools} / {@code --template-var} ({@link TemplateOptions}).
  */
 @CommandLine.Command(name = "tokenize", description = "encode text (or render a chat) with a model's tokenizer: ids, tokens, decoded text")
 final class TokenizeCommand implements Main.Command {
@@ -38,7 +39,8 @@ final class TokenizeCommand implements Main.Command {
     Path input;
 
     @CommandLine.Option(names = "--chat", paramLabel = "FILE",
-            description = "a JSON {\"messages\": [...]} (or a list of them) rendered with the chat template")
+            description = "a JSON {\"messages\": [...], \"tools\": [...], ...} (or a list of them) rendered with the chat template; "
+                    + "keys besides messages are template variables")
     Path chat;
 
     @CommandLine.Option(names = "--no-special-tokens", arity = "0", description = "do not add the special tokens encode adds by default")
@@ -47,13 +49,18 @@ final class TokenizeCommand implements Main.Command {
     @CommandLine.Option(names = "--add-generation-prompt", arity = "0", description = "with --chat: end with the assistant's generation prompt")
     boolean addGenerationPrompt;
 
+    @CommandLine.Mixin
+    TemplateOptions template;
+
     @Override
     public Object run(PrintStream out) throws Exception {
         int sources = (text != null ? 1 : 0) + (input != null ? 1 : 0) + (chat != null ? 1 : 0);
         if (sources != 1) throw new UserError("tokenize needs exactly one of --text, --input, --chat");
+        if (chat == null && template.given()) throw new UserError("--tools and --template-var go with --chat (a chat template rendering)");
+        Map<String, Object> variables = template.variables();
         Tokenizer tokenizer = Tokenizer.load(model);
         boolean specials = !noSpecialTokens;
-        if (chat != null) return ChatRendering.run(model, tokenizer, chat, addGenerationPrompt, out);
+        if (chat != null) return ChatRendering.run(model, tokenizer, chat, addGenerationPrompt, variables, out);
         if (text != null) {
             Map<String, Object> result = encode(tokenizer, text, specials);
             print(result, out);

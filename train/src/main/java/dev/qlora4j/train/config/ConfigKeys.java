@@ -70,6 +70,8 @@ public final class ConfigKeys {
             "loss on assistant turns / the completion only (TRL's assistant_only_loss, completion_only_loss)");
     public static final Key<Boolean> ADD_EOS_TOKEN = TOP.key("data", "add_eos_token", bool(), true,
             "append the EOS token to text and completion strings, as TRL's SFTTrainer does; false as plain HF Trainer");
+    public static final Key<JsonNode> CHAT_TEMPLATE_KWARGS = TOP.key("data", "chat_template_kwargs", Types.object(), null,
+            "further chat template variables for every conversation row, e.g. {\"enable_thinking\": false} (apply_chat_template's kwargs)");
     public static final Key<Boolean> SHUFFLE = TOP.key("data", "shuffle", bool(), true, "a new seeded order of the training examples each epoch");
     public static final Key<Boolean> GROUP_BY_LENGTH = TOP.key("data", "group_by_length", bool(), false,
             "HF's LengthGroupedSampler: batches of similar length (less padding), the longest example first");

@@ -14,6 +14,7 @@ import dev.qlora4j.train.monitor.MonitorSettings;
 import dev.qlora4j.train.trainer.LrSchedule;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * A training run's settings, checked whole by {@link TrainingConfigParser} against the
@@ -37,10 +38,12 @@ public record TrainingConfig(ModelSettings model, DataSettings data, BatchSettin
     /**
      * @param validationSplit      null = none
      * @param trainOnResponsesOnly null = TRL's defaults
+     * @param chatTemplateKwargs   {@code chat_template_kwargs} as template variables; empty when not given
      * @param dataSeed             {@code data_seed}, else {@code seed}
      */
     public record DataSettings(String trainFile, String evalFile, Double validationSplit, Integer maxEvalSamples, int maxLength,
-                               DataFormat dataFormat, Boolean trainOnResponsesOnly, boolean addEosToken, boolean shuffle,
+                               DataFormat dataFormat, Boolean trainOnResponsesOnly, boolean addEosToken,
+                               Map<String, Object> chatTemplateKwargs, boolean shuffle,
                                boolean groupByLength, boolean dataloaderDropLast, double fraction, Integer fold, Integer numFolds,
                                long dataSeed) {
         /** Whether an evaluation set is chosen (eval_file, validation_split or fold). */

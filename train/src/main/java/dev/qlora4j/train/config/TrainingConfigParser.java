@@ -1,6 +1,7 @@
 package dev.qlora4j.train.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -21,6 +22,7 @@ import dev.qlora4j.train.config.TrainingConfig.RunSettings;
 import dev.qlora4j.train.config.TrainingConfig.SavingSettings;
 import dev.qlora4j.train.config.TrainingConfig.ScheduleSettings;
 import dev.qlora4j.train.data.DataFormat;
+import dev.qlora4j.train.data.TemplateVariables;
 import dev.qlora4j.train.monitor.MonitorSettings;
 import dev.qlora4j.train.trainer.LrSchedule;
 
@@ -69,14 +71,7 @@ public final class TrainingConfigParser {
         int eq = override.indexOf('=');
         if (eq <= 0) throw BadInputException.at("--set " + override, "expected key=value");
         String[] path = override.substring(0, eq).trim().split("\\.");
-        String raw = override.substring(eq + 1);
-        JsonNode value;
-        try {
-            value = Block.JSON.readTree(raw);
-            if (value == null || value.isMissingNode()) value = JsonNodeFactory.instance.textNode(raw);
-        } catch (JsonProcessingException e) {
-            value = JsonNodeFactory.instance.textNode(raw);
-        }
+        JsonNode value = overrideValue(override.substring(eq + 1));
         ObjectNode at = root;
         for (int i = 0; i < path.length - 1; i++) {
             JsonNode next = at.get(path[i]);
@@ -84,6 +79,20 @@ public final class TrainingConfigParser {
             at = (ObjectNode) next;
         }
         at.set(path[path.length - 1], value);
+    }
+
+    /**
+     * The value of a {@code --set key=value} (and of the other commands' {@code KEY=VALUE} options):
+     * the text read as JSON when it parses, all of it ({@code 3}, {@code true}, {@code [1, 2]}, {@code "x"}),
+     * else the text itself as a string ({@code 26 Jul 2024}, not 26).
+     */
+    public static JsonNode overrideValue(String raw) {
+        try {
+            JsonNode value = Block.JSON.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(raw);
+            return value == null || value.isMissingNode() ? JsonNodeFactory.instance.textNode(raw) : value;
+        } catch (JsonProcessingException e) {
+            return JsonNodeFactory.instance.textNode(raw);
+        }
     }
 
     /** Checks {@code root} whole; {@code where} (the file) ends the one-line error. */
@@ -164,8 +173,19 @@ public final class TrainingConfigParser {
             problems.add("\"fold\" holds out its own eval rows: drop \"eval_file\"/\"validation_split\"");
         long dataSeed = v.given(DATA_SEED) ? v.get(DATA_SEED) : v.get(SEED);
         return new DataSettings(v.get(TRAIN_FILE), v.get(EVAL_FILE), v.get(VALIDATION_SPLIT), v.get(MAX_EVAL_SAMPLES), v.get(MAX_LENGTH),
-                v.get(DATA_FORMAT), v.get(TRAIN_ON_RESPONSES_ONLY), v.get(ADD_EOS_TOKEN), v.get(SHUFFLE), v.get(GROUP_BY_LENGTH),
+                v.get(DATA_FORMAT), v.get(TRAIN_ON_RESPONSES_ONLY), v.get(ADD_EOS_TOKEN),
+                chatTemplateKwargs(v.get(CHAT_TEMPLATE_KWARGS)), v.get(SHUFFLE), v.get(GROUP_BY_LENGTH),
                 v.get(DATALOADER_DROP_LAST), v.get(FRACTION), fold, folds, dataSeed);
+    }
+
+    /** {@code chat_template_kwargs}: names the template may take, a {@code tools} that is a list of tool definitions. */
+    private Map<String, Object> chatTemplateKwargs(JsonNode block) {
+        if (block == null) return Map.of();
+        for (var f : block.properties()) {
+            String problem = f.getKey().equals("tools") ? TemplateVariables.toolsProblem(f.getValue()) : TemplateVariables.nameProblem(f.getKey());
+            if (problem != null) problems.add("\"chat_template_kwargs" + (f.getKey().equals("tools") ? ".tools\" " : "\" ") + problem);
+        }
+        return TemplateVariables.of(block);
     }
 
     private EvaluationSettings evaluation(Values v, LoggingSettings logging, DataSettings data) {

@@ -17,6 +17,10 @@ import java.util.Map;
  * templates mark for Llama-3 and Gemma, for any template that renders conversations prefix by
  * prefix.
  *
+ * <p>Only assistant messages are learned: their content and their tool calls (an assistant message
+ * with {@code tool_calls} is an assistant turn like any other); tool results (role {@code tool}),
+ * whatever markup the template gives them, are prompt, as are system and user turns.
+ *
  * <p>Both boundaries are the longest common token prefix with the whole conversation, so a token
  * that the tokenizer merges across a boundary is assigned to the later turn.
  */
@@ -33,17 +37,19 @@ final class AssistantSpans {
         }
     }
 
-    static Masked find(List<Map<String, Object>> messages, ChatTemplate template, Tokenizer tokenizer) throws NotPrefixPreserving {
-        String full = template.renderMessages(messages, false);
+    /** @param variables the template's further variables (tools, chat_template_kwargs), the same for every rendering */
+    static Masked find(List<Map<String, Object>> messages, Map<String, ?> variables, ChatTemplate template, Tokenizer tokenizer)
+            throws NotPrefixPreserving {
+        String full = template.renderMessages(messages, false, variables);
         int[] ids = tokenizer.encode(full, false).ids();
         boolean[] assistant = new boolean[ids.length];
         for (int i = 0; i < messages.size(); i++) {
             if (!"assistant".equals(messages.get(i).get("role"))) continue;
-            String through = template.renderMessages(messages.subList(0, i + 1), false);
+            String through = template.renderMessages(messages.subList(0, i + 1), false, variables);
             if (!full.startsWith(through))
                 throw new NotPrefixPreserving("the chat template renders messages 1.." + (i + 1)
                         + " differently once later messages follow, so the assistant's tokens cannot be located");
-            String prompt = template.renderMessages(messages.subList(0, i), true);
+            String prompt = template.renderMessages(messages.subList(0, i), true, variables);
             int start = commonPrefix(tokenizer.encode(prompt, false).ids(), ids);
             int end = commonPrefix(tokenizer.encode(through, false).ids(), ids);
             for (int t = start; t < end; t++) assistant[t] = true;

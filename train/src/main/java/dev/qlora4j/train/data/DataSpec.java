@@ -4,6 +4,9 @@ import dev.qlora4j.model.config.Task;
 import dev.qlora4j.tensor.BadInputException;
 
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The training config's data keys. Errors name the key.
@@ -26,6 +29,10 @@ import java.nio.file.Path;
  *                             {@code prompt}/{@code completion} strings, as TRL's SFTTrainer does
  *                             (unless the text already ends with it); false = as plain transformers'
  *                             Trainer, nothing appended. Conversations and tokenized rows never get one
+ * @param chatTemplateKwargs   {@code chat_template_kwargs}: further chat template variables for every
+ *                             conversation row (training and evaluation), as TRL passes
+ *                             {@code apply_chat_template} its kwargs; a row's own {@code tools} wins
+ *                             over a {@code tools} here. Empty = none
  * @param fraction             {@code fraction}: train on a seeded random share of the training rows (0, 1]
  * @param fold                 {@code fold}: with numFolds, evaluate on the rows whose id % num_folds == fold
  *                             and train on the others; null = no folds
@@ -36,7 +43,8 @@ import java.nio.file.Path;
  * @param task                 {@code task}: what the rows are for; null = the model's (config.json's architecture)
  */
 public record DataSpec(Path trainFile, Path evalFile, double validationSplit, Integer maxEvalSamples, Integer maxLength,
-                       DataFormat dataFormat, Boolean trainOnResponsesOnly, boolean addEosToken, double fraction, Integer fold, Integer numFolds,
+                       DataFormat dataFormat, Boolean trainOnResponsesOnly, boolean addEosToken,
+                       Map<String, Object> chatTemplateKwargs, double fraction, Integer fold, Integer numFolds,
                        boolean shuffle, long seed, Task task) {
     /** transformers' TrainingArguments.seed default. */
     public static final long DEFAULT_SEED = 42;
@@ -44,6 +52,8 @@ public record DataSpec(Path trainFile, Path evalFile, double validationSplit, In
     public DataSpec {
         if (trainFile == null) throw BadInputException.at("train_file", "no training data file given");
         if (dataFormat == null) dataFormat = DataFormat.ROWS;
+        // JSON null values stay: a template may tell None from absent
+        chatTemplateKwargs = chatTemplateKwargs == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(chatTemplateKwargs));
         if (!(validationSplit >= 0 && validationSplit < 1))
             throw BadInputException.at("validation_split", "must be at least 0 and below 1, got " + validationSplit);
         if (maxEvalSamples != null && maxEvalSamples < 1)
@@ -91,6 +101,7 @@ public record DataSpec(Path trainFile, Path evalFile, double validationSplit, In
         private DataFormat dataFormat = DataFormat.ROWS;
         private Boolean trainOnResponsesOnly;
         private boolean addEosToken = true;
+        private Map<String, Object> chatTemplateKwargs = Map.of();
         private double fraction = 1;
         private boolean shuffle = true;
         private long seed = DEFAULT_SEED;
@@ -107,6 +118,7 @@ public record DataSpec(Path trainFile, Path evalFile, double validationSplit, In
         public Builder dataFormat(DataFormat v) { dataFormat = v; return this; }
         public Builder trainOnResponsesOnly(Boolean v) { trainOnResponsesOnly = v; return this; }
         public Builder addEosToken(boolean v) { addEosToken = v; return this; }
+        public Builder chatTemplateKwargs(Map<String, Object> v) { chatTemplateKwargs = v; return this; }
         public Builder fraction(double v) { fraction = v; return this; }
         public Builder folds(int fold, int numFolds) { this.fold = fold; this.numFolds = numFolds; return this; }
         public Builder shuffle(boolean v) { shuffle = v; return this; }
@@ -115,7 +127,7 @@ public record DataSpec(Path trainFile, Path evalFile, double validationSplit, In
 
         public DataSpec build() {
             return new DataSpec(trainFile, evalFile, validationSplit, maxEvalSamples, maxLength, dataFormat, trainOnResponsesOnly,
-                    addEosToken, fraction, fold, numFolds, shuffle, seed, task);
+                    addEosToken, chatTemplateKwargs, fraction, fold, numFolds, shuffle, seed, task);
         }
     }
 }

@@ -12,6 +12,7 @@ import dev.qlora4j.tensor.BadInputException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -21,7 +22,9 @@ import java.util.function.Supplier;
  * transformers sequence-classification script tokenizes {@code text} (classifier):
  * <ul>
  * <li>{@code {"messages": [...]}}: rendered by the chat template, tokenized without added special
- *     tokens (the template writes BOS), like {@code apply_chat_template(tokenize=True)};
+ *     tokens (the template writes BOS), like {@code apply_chat_template(tokenize=True)}; a row's
+ *     {@code tools} (TRL's column) goes to the template as {@code tools}, and
+ *     {@link Options#templateVariables} ({@code chat_template_kwargs}) to every conversation;
  * <li>{@code {"text": ...}}: tokenized with special tokens; for training, TRL's EOS token text is
  *     appended first unless the text already ends with it;
  * <li>{@code {"prompt": "...", "completion": "..."}}: prompt + completion (+ EOS text, as for
@@ -49,8 +52,16 @@ public final class ExampleEncoder {
      *                             {@link DataSpec#addEosToken()}, add_eos_token);
      *                             false for plain evaluation of text
      * @param lengthOption         the option a too-long row's error tells the user to set ("max_length")
+     * @param templateVariables    further chat template variables for every conversation row
+     *                             ({@link DataSpec#chatTemplateKwargs()}); a row's {@code tools} wins over
+     *                             a {@code tools} here
      */
-    public record Options(Integer maxLength, Boolean trainOnResponsesOnly, boolean appendEos, String lengthOption) {}
+    public record Options(Integer maxLength, Boolean trainOnResponsesOnly, boolean appendEos, String lengthOption,
+                          Map<String, ?> templateVariables) {
+        public Options {
+            if (templateVariables == null) templateVariables = Map.of();
+        }
+    }
 
     /**
      * One row's outcome.
@@ -221,14 +232,15 @@ public final class ExampleEncoder {
 
     private Labelled conversation(DataRows.Row row, boolean responsesOnly) {
         List<Map<String, Object>> messages = messages(row, "messages");
+        Map<String, Object> vars = variables(row);
         ChatTemplate t = chatTemplate(row);
         if (!responsesOnly) {
-            int[] ids = tokenizer.encode(render(row, t, messages, false), false).ids();
+            int[] ids = tokenizer.encode(render(row, t, messages, false, vars), false).ids();
             return new Labelled(ids, ids.clone());
         }
         AssistantSpans.Masked m;
         try {
-            m = AssistantSpans.find(messages, t, tokenizer);
+            m = AssistantSpans.find(messages, vars, t, tokenizer);
         } catch (AssistantSpans.NotPrefixPreserving e) {
             throw row.error("cannot be masked for train_on_responses_only: " + e.getMessage());
         } catch (BadInputException e) {
@@ -247,12 +259,13 @@ public final class ExampleEncoder {
             promptIds = tokenizer.encode(p.textValue(), true).ids();
             ids = tokenizer.encode(p.textValue() + withEos(c.textValue()), true).ids();
         } else if (p.isArray() && c.isArray()) {
-            ChatTemplate t = chatTemplate(row);
             List<Map<String, Object>> prompt = messages(row, "prompt");
             List<Map<String, Object>> all = new ArrayList<>(prompt);
             all.addAll(messages(row, "completion"));
-            promptIds = tokenizer.encode(render(row, t, prompt, true), false).ids();
-            ids = tokenizer.encode(render(row, t, all, false), false).ids();
+            Map<String, Object> vars = variables(row);
+            ChatTemplate t = chatTemplate(row);
+            promptIds = tokenizer.encode(render(row, t, prompt, true, vars), false).ids();
+            ids = tokenizer.encode(render(row, t, all, false, vars), false).ids();
         } else {
             throw row.error("has a \"prompt\" and \"completion\" that are not both strings or both lists of messages");
         }
@@ -271,9 +284,20 @@ public final class ExampleEncoder {
         return t;
     }
 
-    private static String render(DataRows.Row row, ChatTemplate t, List<Map<String, Object>> messages, boolean generationPrompt) {
+    /** A conversation row's template variables: the options' (chat_template_kwargs), and the row's {@code tools} when it has some. */
+    private Map<String, Object> variables(DataRows.Row row) {
+        Map<String, Object> vars = new LinkedHashMap<>(options.templateVariables());
+        JsonNode tools = row.node().get("tools");
+        String problem = TemplateVariables.toolsProblem(tools);
+        if (problem != null) throw row.error("has a \"tools\" that " + problem);
+        if (tools != null && !tools.isNull()) vars.put("tools", TemplateVariables.value(tools));
+        return vars;
+    }
+
+    private static String render(DataRows.Row row, ChatTemplate t, List<Map<String, Object>> messages, boolean generationPrompt,
+                                 Map<String, Object> vars) {
         try {
-            return t.renderMessages(messages, generationPrompt);
+            return t.renderMessages(messages, generationPrompt, vars);
         } catch (BadInputException e) {
             throw row.error("cannot be rendered by the chat template: " + e.getMessage());
         }

@@ -62,7 +62,8 @@ public record TrainingData(DataSpec spec, Task task, List<Example> train, List<E
         else split = new Splits.Split(rows, List.of());
 
         ExampleEncoder encoder = new ExampleEncoder(task, tokenizer, specials, template, config,
-                new ExampleEncoder.Options(spec.maxLength(), spec.trainOnResponsesOnly(), spec.addEosToken(), "max_length"));
+                new ExampleEncoder.Options(spec.maxLength(), spec.trainOnResponsesOnly(), spec.addEosToken(), "max_length",
+                        spec.chatTemplateKwargs()));
         List<DataRows.Row> trainRows = Splits.sample(split.train(), spec.fraction(), spec.seed());
         EncodedSet train = EncodedSet.of(encoder, trainRows, Integer.MAX_VALUE);
         int evalCap = spec.maxEvalSamples() == null ? Integer.MAX_VALUE : spec.maxEvalSamples();

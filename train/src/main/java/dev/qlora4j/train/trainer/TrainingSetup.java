@@ -102,6 +102,7 @@ final class TrainingSetup {
                 .maxLength(cfg.data().maxLength())
                 .dataFormat(cfg.data().dataFormat())
                 .addEosToken(cfg.data().addEosToken())
+                .chatTemplateKwargs(cfg.data().chatTemplateKwargs())
                 .fraction(cfg.data().fraction())
                 .shuffle(cfg.data().shuffle())
                 .seed(cfg.data().dataSeed())

@@ -24,18 +24,19 @@ class CommandLineTest {
     /** Each command's options as docs/CLI.md and the README name them, all of which its --help lists. */
     private static final Map<String, List<String>> OPTIONS = Map.of(
             "chat", List.of("--model=DIR", "--adapter=DIR", "--device=cpu|cuda", "--max-new-tokens=N", "--temperature=T", "--top-k=K",
-                    "--top-p=P", "--seed=S"),
+                    "--top-p=P", "--seed=S", "--tools=FILE", "--template-var=KEY=VALUE"),
             "demo", List.of("--steps=N", "--output-dir=DIR", "--seed=S"),
             "eval", List.of("--model=DIR", "--data=FILE", "--data-format=FORMAT", "--batch-size=N", "--max-length=N", "--adapter=DIR",
                     "--device=cpu|cuda"),
             "generate", List.of("--model=DIR", "--prompt=T", "--prompt-ids=1,2,3", "--chat", "--max-new-tokens=N", "--temperature=T",
-                    "--top-k=K", "--top-p=P", "--seed=S", "--adapter=DIR", "--device=cpu|cuda"),
+                    "--top-k=K", "--top-p=P", "--seed=S", "--adapter=DIR", "--device=cpu|cuda", "--tools=FILE", "--template-var=KEY=VALUE"),
             "inspect", List.of("PATH"),
             "merge", List.of("--model=DIR", "--adapter=DIR", "--out=DIR"),
             "predict", List.of("--model=DIR", "--data=FILE", "--data-format=FORMAT", "--out=FILE", "--batch-size=N", "--max-length=N",
                     "--adapter=DIR", "--device=cpu|cuda"),
             "quantize", List.of("--model=DIR", "--out=DIR", "--double-quant", "--blocksize=N"),
-            "tokenize", List.of("--model=DIR", "--text=T", "--input=FILE", "--chat=FILE", "--no-special-tokens", "--add-generation-prompt"),
+            "tokenize", List.of("--model=DIR", "--text=T", "--input=FILE", "--chat=FILE", "--no-special-tokens", "--add-generation-prompt",
+                    "--tools=FILE", "--template-var=KEY=VALUE"),
             "train", List.of("FILE.json", "--config=FILE.json", "--set=KEY=VALUE", "--help-config"));
 
     @ParameterizedTest

@@ -170,6 +170,28 @@ class EvalCommandTest {
         assertThat(truncated.get("loss").asDouble()).isCloseTo(meanLoss(model, cut), relative(BATCHING_TOLERANCE, 10));
     }
 
+    @Test
+    void aChatRowsToolsGoToTheTemplate(@TempDir Path tmp) throws IOException {
+        Path model = Files.createDirectories(tmp.resolve("model"));
+        try (var files = Files.list(FIXTURES.resolve("llama/model"))) {
+            for (Path f : files.toList()) Files.copy(f, model.resolve(f.getFileName()));
+        }
+        Files.writeString(model.resolve("chat_template.jinja"),
+                "{{ bos_token }}{% for t in tools or [] %}[{{ t.name }}]{% endfor %}{% for m in messages %}{{ m.role }}: {{ m.content }} {% endfor %}");
+        String chat = "\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": \"Hello\"}]";
+        Path data = Files.writeString(tmp.resolve("chat.jsonl"), "{" + chat + ", \"tools\": [{\"name\": \"get_weather\"}]}\n{" + chat + "}\n");
+        Tokenizer tokenizer = Tokenizer.load(model);
+        List<int[]> rows = List.of(tokenizer.encode("<|begin_of_text|>[get_weather]user: Hi assistant: Hello ", false).ids(),
+                tokenizer.encode("<|begin_of_text|>user: Hi assistant: Hello ", false).ids());
+        JsonNode r = eval("eval", "--model", model.toString(), "--data", data.toString(), "--json");
+        assertThat(r.get("tokens").asLong()).isEqualTo(rows.stream().mapToLong(t -> t.length - 1).sum());
+        assertThat(r.get("loss").asDouble()).isCloseTo(meanLoss(model, rows), relative(BATCHING_TOLERANCE, 10));
+
+        Path bad = Files.writeString(tmp.resolve("bad.jsonl"), "{" + chat + ", \"tools\": \"get_weather\"}\n");
+        assertError(Cli.run("eval", "--model", model.toString(), "--data", bad.toString()),
+                "error: line 1 has a \"tools\" that is not a list of tool definitions (JSON objects): got a string (" + bad + ")");
+    }
+
     /** The loss as transformers' mean over one padded batch of every row. */
     private static double meanLoss(Path model, List<int[]> rows) {
         try (Transformer m = Transformer.load(model); var ignored = Tensor.noGrad()) {

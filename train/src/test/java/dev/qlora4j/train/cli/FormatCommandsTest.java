@@ -115,6 +115,95 @@ class FormatCommandsTest {
         assertThat(g.json().get("rendered").asText()).isEqualTo(first.get("generation_prompt").asText());
     }
 
+    /** The llama fixture's tokenizer with a template that shows its tools, enable_thinking and date_string. */
+    private static Path toolsModel(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json"))
+            Files.copy(FIXTURES.resolve("llama/model").resolve(f), dir.resolve(f));
+        Files.writeString(dir.resolve("chat_template.jinja"), "{% if tools %}{% for t in tools %}<tool {{ t.function.name }}>{% endfor %}{{ '\\n' }}"
+                + "{% endif %}{% if enable_thinking is defined %}thinking={{ enable_thinking }}\n{% endif %}"
+                + "{% if date_string is defined %}date={{ date_string }}\n{% endif %}"
+                + "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}");
+        return dir;
+    }
+
+    private static String tool(String name) {
+        return "{\"type\": \"function\", \"function\": {\"name\": \"" + name + "\", \"parameters\": {\"type\": \"object\"}}}";
+    }
+
+    @Test
+    void tokenizeChatGivesTheTemplateEachConversationsToolsAndVariables(@TempDir Path tmp) throws IOException {
+        Path model = toolsModel(tmp.resolve("model"));
+        Path chats = Files.writeString(tmp.resolve("chats.json"), "[{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], "
+                + "\"tools\": [" + tool("get_weather") + "], \"enable_thinking\": false}, "
+                + "{\"messages\": [{\"role\": \"user\", \"content\": \"Yo\"}]}]");
+        Cli.Run r = Cli.run("tokenize", "--model", model.toString(), "--chat", chats.toString(), "--json");
+        assertThat(r.status()).as(r.err()).isZero();
+        var tokenizer = dev.qlora4j.model.tokenizer.Tokenizer.load(model);
+        List<String> expected = List.of("<tool get_weather>\nthinking=False\nuser: Hi\n", "user: Yo\n");
+        for (int i = 0; i < 2; i++) {
+            JsonNode line = r.jsonLines().get(i);
+            assertThat(line.get("rendered").asText()).isEqualTo(expected.get(i));
+            assertThat(line.get("ids")).isEqualTo(JSON.valueToTree(tokenizer.encode(expected.get(i), false).ids()));
+        }
+
+        // --tools (a list, or an object with "tools") and --template-var apply to every conversation and win over the file's
+        Path tools = Files.writeString(tmp.resolve("tools.json"), "{\"tools\": [" + tool("get_time") + ", " + tool("get_date") + "]}");
+        Cli.Run over = Cli.run("tokenize", "--model", model.toString(), "--chat", chats.toString(), "--tools", tools.toString(),
+                "--template-var", "enable_thinking=true", "--template-var", "date_string=26 Jul 2024", "--add-generation-prompt", "--json");
+        assertThat(over.status()).as(over.err()).isZero();
+        assertThat(over.jsonLines()).extracting(l -> l.get("rendered").asText()).containsExactly(
+                "<tool get_time><tool get_date>\nthinking=True\ndate=26 Jul 2024\nuser: Hi\nassistant:",
+                "<tool get_time><tool get_date>\nthinking=True\ndate=26 Jul 2024\nuser: Yo\nassistant:");
+        Path list = Files.writeString(tmp.resolve("list.json"), "[" + tool("a") + "]");
+        Path one = Files.writeString(tmp.resolve("one.json"), "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}");
+        Cli.Run fromList = Cli.run("tokenize", "--model", model.toString(), "--chat", one.toString(), "--tools", list.toString(),
+                "--template-var", "date_string=2024", "--json");
+        assertThat(fromList.json().get("rendered").asText()).isEqualTo("<tool a>\ndate=2024\nuser: Hi\n");
+    }
+
+    @Test
+    void badToolsAndTemplateVariablesAreOneLineErrors(@TempDir Path tmp) throws IOException {
+        Path model = toolsModel(tmp.resolve("model"));
+        Path one = Files.writeString(tmp.resolve("one.json"), "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}");
+        String[] base = {"tokenize", "--model", model.toString(), "--chat", one.toString()};
+        java.util.function.BiConsumer<Cli.Run, String> fails = (run, message) -> {
+            assertThat(run.status()).isEqualTo(2);
+            assertThat(run.out()).isEmpty();
+            assertThat(run.err().strip()).isEqualTo("error: " + message);
+        };
+        fails.accept(Cli.run(with(base, "--template-var", "enable_thinking")),
+                "--template-var wants KEY=VALUE, got 'enable_thinking' (--template-var)");
+        fails.accept(Cli.run(with(base, "--template-var", "tools=get_weather")),
+                "tools is not a list of tool definitions (JSON objects): got a string (--template-var tools=get_weather)");
+        fails.accept(Cli.run(with(base, "--template-var", "messages=[]")),
+                "--template-var gives \"messages\" as a template variable: the conversation is the messages (--template-var messages=[])");
+        Path missing = tmp.resolve("nope.json");
+        fails.accept(Cli.run(with(base, "--tools", missing.toString())), "no such tools file (--tools " + missing + ")");
+        Path junk = Files.writeString(tmp.resolve("junk.json"), "[{\"type\": \n");
+        fails.accept(Cli.run(with(base, "--tools", junk.toString())), "not valid JSON at line 2 (--tools " + junk + ")");
+        Path noTools = Files.writeString(tmp.resolve("obj.json"), "{\"functions\": []}");
+        fails.accept(Cli.run(with(base, "--tools", noTools.toString())),
+                "expected a JSON list of tool definitions, or an object with \"tools\" (--tools " + noTools + ")");
+        Path names = Files.writeString(tmp.resolve("names.json"), "[\"get_weather\"]");
+        fails.accept(Cli.run(with(base, "--tools", names.toString())),
+                "the file is not a list of tool definitions (JSON objects): item 0 is a string (--tools " + names + ")");
+        Path both = Files.writeString(tmp.resolve("both.json"), "[]");
+        fails.accept(Cli.run(with(base, "--tools", both.toString(), "--template-var", "tools=[]")),
+                "give --tools or --template-var tools=..., not both");
+        fails.accept(Cli.run("tokenize", "--model", model.toString(), "--text", "hi", "--template-var", "a=1"),
+                "--tools and --template-var go with --chat (a chat template rendering)");
+        Path badRow = Files.writeString(tmp.resolve("bad.json"), "[{\"messages\": [], \"tools\": {\"name\": \"x\"}}]");
+        fails.accept(Cli.run("tokenize", "--model", model.toString(), "--chat", badRow.toString()),
+                "tools is not a list of tool definitions (JSON objects): got an object (" + badRow + ": [0].tools)");
+    }
+
+    private static String[] with(String[] base, String... more) {
+        String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, all, base.length, more.length);
+        return all;
+    }
+
     @Test
     void badInputIsOneLineAndExitStatus2(@TempDir Path tmp) throws IOException {
         Cli.Run missing = Cli.run("inspect", tmp.resolve("nope").toString());

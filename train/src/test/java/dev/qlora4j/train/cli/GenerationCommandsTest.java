@@ -177,8 +177,12 @@ class GenerationCommandsTest {
 
     /** What one chat turn must answer: greedy decoding of the rendered history, computed without the CLI and without cache reuse. */
     private static String expectedReply(Path model, List<Map<String, Object>> history, int maxNewTokens) {
+        return expectedReply(model, history, maxNewTokens, Map.of());
+    }
+
+    private static String expectedReply(Path model, List<Map<String, Object>> history, int maxNewTokens, Map<String, Object> variables) {
         Tokenizer tokenizer = Tokenizer.load(model);
-        int[] prompt = tokenizer.encode(ChatTemplate.load(model).renderMessages(history, true), false).ids();
+        int[] prompt = tokenizer.encode(ChatTemplate.load(model).renderMessages(history, true, variables), false).ids();
         try (Transformer m = Transformer.load(model)) {
             TokenGenerator gen = new TokenGenerator(m, StopTokens.of(model, m.config(), tokenizer));
             return tokenizer.decode(gen.generate(prompt, maxNewTokens, Sampler.greedy(), id -> {}).newIds(), true);
@@ -227,6 +231,50 @@ class GenerationCommandsTest {
         Cli.Run r = Cli.runWithInput(longLine + "\nHi\n", "chat", "--model", LLAMA, "--max-new-tokens", "3", "--json");
         assertThat(ok(r).get("turns").asInt()).isEqualTo(1);
         assertThat(r.err()).contains("error: ").contains("exceeds max_position_embeddings 256").contains("/reset starts a new conversation");
+    }
+
+    /** The llama fixture with a template that shows its tools' names and a greeting variable. */
+    private static Path toolsModel(Path dir) throws IOException {
+        java.nio.file.Files.createDirectories(dir);
+        try (var files = java.nio.file.Files.list(Path.of(LLAMA))) {
+            for (Path f : files.toList()) java.nio.file.Files.copy(f, dir.resolve(f.getFileName()));
+        }
+        java.nio.file.Files.writeString(dir.resolve("chat_template.jinja"), "{{ bos_token }}{% for t in tools or [] %}[{{ t.function.name }}]"
+                + "{% endfor %}{% if greeting is defined %}{{ greeting }} {% endif %}{% for m in messages %}{{ m.role }}: {{ m.content }} "
+                + "{% endfor %}{% if add_generation_prompt %}assistant:{% endif %}");
+        return dir;
+    }
+
+    @Test
+    void generateChatAndChatGiveTheTemplateToolsAndVariables(@org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
+        Path model = toolsModel(tmp.resolve("model"));
+        Path tools = java.nio.file.Files.writeString(tmp.resolve("tools.json"),
+                "[{\"type\": \"function\", \"function\": {\"name\": \"get_weather\"}}]");
+        String rendered = "<|begin_of_text|>[get_weather]Bonjour user: Hello assistant:";
+        int[] prompt = Tokenizer.load(model).encode(rendered, false).ids();
+        JsonNode result = ok(Cli.run("generate", "--model", model.toString(), "--prompt", "Hello", "--chat", "--tools", tools.toString(),
+                "--template-var", "greeting=Bonjour", "--max-new-tokens", "3", "--json"));
+        assertThat(Arrays.copyOf(ints(result.get("ids")), prompt.length)).containsExactly(prompt);
+        assertThat(ChatTemplate.load(model).renderMessages(List.of(message("user", "Hello")), true,
+                Map.of("tools", List.of(Map.of("function", Map.of("name", "get_weather"))), "greeting", "Bonjour"))).isEqualTo(rendered);
+
+        Map<String, Object> vars = Map.of("tools", List.of(Map.of("type", "function", "function", Map.of("name", "get_weather"))),
+                "greeting", "Bonjour");
+        String reply = expectedReply(model, List.of(message("user", "Hello")), 4, vars);
+        Cli.Run chat = Cli.runWithInput("Hello\n", "chat", "--model", model.toString(), "--tools", tools.toString(),
+                "--template-var", "greeting=Bonjour", "--max-new-tokens", "4");
+        assertThat(chat.status()).as(chat.err()).isZero();
+        assertThat(chat.out()).isEqualTo("chat with " + model + " (/reset clears the history, /exit quits)\n> " + reply + "\n> \n");
+        assertThat(reply).as("the variables change the prompt, so the answer").isNotEqualTo(
+                expectedReply(model, List.of(message("user", "Hello")), 4));
+
+        assertError(Cli.run("generate", "--model", model.toString(), "--prompt", "Hello", "--tools", tools.toString()),
+                "error: --tools and --template-var go with --chat (a chat template prompt)");
+        assertError(Cli.runWithInput("Hi\n", "chat", "--model", model.toString(), "--template-var", "greeting"),
+                "error: --template-var wants KEY=VALUE, got 'greeting' (--template-var)");
+        Path bad = java.nio.file.Files.writeString(tmp.resolve("bad.json"), "{\"tools\": 3}");
+        assertError(Cli.runWithInput("Hi\n", "chat", "--model", model.toString(), "--tools", bad.toString()),
+                "error: \"tools\" is not a list of tool definitions (JSON objects): got a number (--tools " + bad + ")");
     }
 
     @Test

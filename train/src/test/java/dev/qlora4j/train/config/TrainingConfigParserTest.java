@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -160,6 +161,33 @@ class TrainingConfigParserTest {
     }
 
     @Test
+    void chatTemplateKwargsAreTemplateVariables() {
+        assertThat(TrainingConfigParser.parse(minimal(), "run.json").data().chatTemplateKwargs()).isEmpty();
+        ObjectNode n = minimal();
+        n.putObject("chat_template_kwargs").put("enable_thinking", false).put("date_string", "26 Jul 2024").putNull("documents")
+                .putArray("tools").addObject().put("type", "function");
+        TrainingConfig c = TrainingConfigParser.parse(n, "run.json");
+        Map<String, Object> expected = new java.util.LinkedHashMap<>();
+        expected.put("enable_thinking", false);
+        expected.put("date_string", "26 Jul 2024");
+        expected.put("documents", null);
+        expected.put("tools", List.of(Map.of("type", "function")));
+        assertThat(c.data().chatTemplateKwargs()).containsExactlyEntriesOf(expected);
+        assertThat(c.resolved().get("chat_template_kwargs")).isEqualTo(n.get("chat_template_kwargs"));
+
+        assertThat(error(minimal().put("chat_template_kwargs", "enable_thinking=false")))
+                .isEqualTo("\"chat_template_kwargs\" must be an object (got \"enable_thinking=false\") (run.json)");
+        ObjectNode tools = minimal();
+        tools.putObject("chat_template_kwargs").put("tools", "get_weather");
+        assertThat(error(tools)).isEqualTo(
+                "\"chat_template_kwargs.tools\" is not a list of tool definitions (JSON objects): got a string (run.json)");
+        ObjectNode messages = minimal();
+        messages.putObject("chat_template_kwargs").putArray("messages");
+        assertThat(error(messages)).isEqualTo(
+                "\"chat_template_kwargs\" gives \"messages\" as a template variable: the conversation is the messages (run.json)");
+    }
+
+    @Test
     void notebookArgumentsPasteIn() {
         ObjectNode n = minimal().put("max_seq_length", 512).put("optim", "paged_adamw_32bit").put("eval_accumulation_steps", 4)
                 .put("save_only_model", true).put("dataset_text_field", "text").put("packing", false).put("neftune_noise_alpha", 0);
@@ -232,6 +260,10 @@ class TrainingConfigParserTest {
         assertThat(c.saving().outputDir()).isEqualTo("out dir");
         assertThat(c.saving().resumeFromCheckpoint()).isEqualTo(ConfigKeys.LATEST);
         assertThat(TrainingConfigParser.load(f, List.of("resume_from_checkpoint=false")).saving().resumeFromCheckpoint()).isNull();
+        // JSON only when all of the value parses: "2024 run" is a string, not 2024
+        assertThat(TrainingConfigParser.load(f, List.of("output_dir=2024 run")).saving().outputDir()).isEqualTo("2024 run");
+        assertThat(TrainingConfigParser.overrideValue("26 Jul 2024").textValue()).isEqualTo("26 Jul 2024");
+        assertThat(TrainingConfigParser.overrideValue(" 26 ").intValue()).isEqualTo(26);
         assertThatThrownBy(() -> TrainingConfigParser.load(f, List.of("novalue"))).hasMessage("expected key=value (--set novalue)");
         assertThatThrownBy(() -> TrainingConfigParser.load(f, List.of("lora.rr=4")))
                 .hasMessage("unknown key \"lora.rr\" (" + f + ")");

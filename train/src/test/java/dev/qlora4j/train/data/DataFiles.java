@@ -68,4 +68,21 @@ final class DataFiles {
                 """);
         return dir;
     }
+
+    /** Qwen2.5-Instruct's chat template (tools, tool calls, tool results), one of the model module's test templates. */
+    static final Path QWEN25_TEMPLATE = Path.of("..", "model", "src", "test", "resources", "chat_templates", "qwen25.jinja");
+
+    /**
+     * {@link #chatmlModel} with Qwen2.5's own chat template, which renders tools in the system prompt,
+     * assistant tool calls and tool results; max_position_embeddings is raised for the long tool system
+     * prompt in the fixture's tiny vocabulary (the folder has no weights: only rows are made with it).
+     */
+    static Path qwen25Model(Path dir) throws IOException {
+        chatmlModel(dir);
+        Files.copy(QWEN25_TEMPLATE, dir.resolve("chat_template.jinja"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        ObjectNode config = (ObjectNode) JSON.readTree(dir.resolve("config.json").toFile());
+        config.put("max_position_embeddings", 4096);
+        Files.writeString(dir.resolve("config.json"), config.toString());
+        return dir;
+    }
 }

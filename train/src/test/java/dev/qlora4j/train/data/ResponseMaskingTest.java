@@ -8,6 +8,8 @@ import dev.qlora4j.model.tokenizer.Tokenizer;
 import dev.qlora4j.tensor.BadInputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -95,6 +97,69 @@ class ResponseMaskingTest {
 
     private static boolean isLearned(Example e, int t) {
         return e.labels()[t] != Example.IGNORE;
+    }
+
+    // ---- tools: tool calls are learned, tool results are prompt ----
+
+    /** The weather tool of the conversations below, as a JSON schema (transformers' tool format). */
+    private static final String WEATHER_TOOL = "{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", "
+            + "\"description\": \"The weather of a city\", \"parameters\": {\"type\": \"object\", \"properties\": "
+            + "{\"city\": {\"type\": \"string\"}}, \"required\": [\"city\"]}}}";
+
+    /** A user question, an assistant tool call (with {@code content}), the tool's result, the assistant's answer; the row's tools. */
+    private static String toolConversation(String callContent) {
+        return "{\"messages\": [{\"role\": \"user\", \"content\": \"Weather in Paris?\"}, "
+                + "{\"role\": \"assistant\", \"content\": \"" + callContent + "\", \"tool_calls\": [{\"type\": \"function\", "
+                + "\"function\": {\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}}]}, "
+                + "{\"role\": \"tool\", \"content\": \"{\\\"temp_c\\\": 21}\"}, "
+                + "{\"role\": \"assistant\", \"content\": \"It is 21 °C.\"}], \"tools\": [" + WEATHER_TOOL + "]}\n";
+    }
+
+    /** The example's tokens decoded run by run, each run "learned: ..." or "masked: ...". */
+    private static List<String> runs(Example e, Tokenizer tokenizer) {
+        List<String> runs = new ArrayList<>();
+        int start = 0;
+        for (int t = 1; t <= e.length(); t++) {
+            if (t < e.length() && isLearned(e, t) == isLearned(e, start)) continue;
+            runs.add((isLearned(e, start) ? "learned: " : "masked: ") + tokenizer.decode(Arrays.copyOfRange(e.inputIds(), start, t), false));
+            start = t;
+        }
+        return runs;
+    }
+
+    @Test
+    void qwen25LearnsTheToolCallAndTheAnswerAndMasksTheToolsAndTheToolResult() throws IOException {
+        Path model = DataFiles.qwen25Model(tmp.resolve("qwen25"));
+        Path data = java.nio.file.Files.writeString(tmp.resolve("tools.jsonl"), toolConversation(""));
+        TrainingData d = TrainingData.load(DataSpec.builder(data).trainOnResponsesOnly(true).build(), model);
+        assertThat(runs(d.train().getFirst(), Tokenizer.load(model))).containsExactly(
+                "masked: <|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.\n\n# Tools\n\n"
+                        + "You may call one or more functions to assist with the user query.\n\n"
+                        + "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n" + WEATHER_TOOL
+                        + "\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
+                        + "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
+                        + "<args-json-object>}\n</tool_call><|im_end|>\n"
+                        + "<|im_start|>user\nWeather in Paris?<|im_end|>\n<|im_start|>assistant\n",
+                "learned: <tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call><|im_end|>\n",
+                "masked: <|im_start|>user\n<tool_response>\n{\"temp_c\": 21}\n</tool_response><|im_end|>\n<|im_start|>assistant\n",
+                "learned: It is 21 °C.<|im_end|>\n");
+        // without masking the same row is every token of that rendering
+        TrainingData plain = TrainingData.load(DataSpec.builder(data).build(), model);
+        assertThat(plain.train().getFirst().inputIds()).containsExactly(d.train().getFirst().inputIds());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "gemma2", "qwen2"})
+    void fixtureTemplatesLearnTheToolCallingTurnAndMaskTheToolResult(String fixture) throws IOException {
+        Path model = DataFiles.FIXTURES.resolve(fixture).resolve("model");
+        Path data = java.nio.file.Files.writeString(tmp.resolve("tools.jsonl"), toolConversation("Let me look."));
+        TrainingData d = TrainingData.load(DataSpec.builder(data).trainOnResponsesOnly(true).build(), model);
+        String end = fixture.equals("gemma2") ? "<end_of_turn>\n" : "<|eot_id|>";   // these templates do not render tool_calls
+        List<String> runs = runs(d.train().getFirst(), Tokenizer.load(model));
+        assertThat(runs.stream().filter(r -> r.startsWith("learned: ")))
+                .containsExactly("learned: Let me look." + end, "learned: It is 21 °C." + end);
+        assertThat(runs).hasSize(4);
+        assertThat(runs.get(2)).startsWith("masked: ").contains("tool").contains("{\"temp_c\": 21}");
     }
 
     @Test

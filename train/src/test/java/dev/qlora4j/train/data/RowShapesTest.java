@@ -135,7 +135,7 @@ class RowShapesTest {
     void evalEncodingCountsEveryTokenAndAppendsNothing() {
         ModelConfig config = ModelConfig.load(LLAMA);
         ExampleEncoder encoder = new ExampleEncoder(Task.CAUSAL_LM, TOKENIZER, SpecialTokens.load(LLAMA, TOKENIZER),
-                ExampleEncoder.templateOf(LLAMA), config, new ExampleEncoder.Options(null, false, false, "--max-length"));
+                ExampleEncoder.templateOf(LLAMA), config, new ExampleEncoder.Options(null, false, false, "--max-length", Map.of()));
         var row = new DataRows.Row(DataFiles.JSON.valueToTree(Map.of("prompt", "a b", "completion", " c")), "line 1", tmp, 0);
         Example e = encoder.encode(row).example();
         assertThat(e.inputIds()).containsExactly(ids("a b c", true));

@@ -109,7 +109,7 @@ class SplitsTest {
         assertThatThrownBy(() -> DataSpec.builder(f).fraction(0).build()).hasMessage("must be above 0 and at most 1, got 0.0 (fraction)");
         assertThatThrownBy(() -> DataSpec.builder(f).folds(3, 3).build()).hasMessage("must be in 0..2 for num_folds 3, got 3 (fold)");
         assertThatThrownBy(() -> DataSpec.builder(f).folds(0, 1).build()).hasMessage("must be at least 2, got 1 (num_folds)");
-        assertThatThrownBy(() -> new DataSpec(f, null, 0, null, null, null, null, true, 1, 1, null, true, 0, null))
+        assertThatThrownBy(() -> new DataSpec(f, null, 0, null, null, null, null, true, null, 1, 1, null, true, 0, null))
                 .hasMessage("fold and num_folds go together: give both or neither (num_folds)");
         assertThatThrownBy(() -> DataSpec.builder(f).folds(0, 2).evalFile(f).build())
                 .hasMessage("fold and eval_file both choose the evaluation set: give one (fold)");

@@ -58,6 +58,29 @@ class TrainingSetupTest {
         }
     }
 
+    @Test
+    void chatTemplateKwargsReachTheTrainingExamples(@TempDir Path tmp) throws IOException {
+        Path model = Files.createDirectories(tmp.resolve("model"));
+        try (var files = Files.list(LLAMA.resolve("model"))) {
+            for (Path f : files.toList()) Files.copy(f, model.resolve(f.getFileName()));
+        }
+        Files.writeString(model.resolve("chat_template.jinja"),
+                "{{ greeting }}{% for m in messages %} {{ m['role'] }}: {{ m['content'] }}{% endfor %}");
+        Path rows = Files.writeString(tmp.resolve("rows.jsonl"),
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": \"Hello\"}]}\n");
+        ObjectNode json = new ObjectMapper().createObjectNode();
+        json.put("model_name_or_path", model.toString());
+        json.put("output_dir", tmp.resolve("out").toString());
+        json.put("train_file", rows.toString());
+        json.putObject("chat_template_kwargs").put("greeting", "Salut");
+        json.putObject("lora");
+        var tokenizer = dev.qlora4j.model.tokenizer.Tokenizer.load(model);
+        try (var setup = new AutoCloseableSetup(TrainingSetup.create(TrainingConfigParser.parse(json, "test"), null))) {
+            assertThat(setup.s.data.train().getFirst().inputIds())
+                    .containsExactly(tokenizer.encode("Salut user: Hi assistant: Hello", false).ids());
+        }
+    }
+
     private record AutoCloseableSetup(TrainingSetup s) implements AutoCloseable {
         @Override
         public void close() {
