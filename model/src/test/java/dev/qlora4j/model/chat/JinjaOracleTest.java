@@ -92,16 +92,20 @@ class JinjaOracleTest {
     @BeforeAll
     static void renderWithJinja2() throws Exception {
         for (int k = 0; k < PROBES.size(); k++) CASES.add(new Case("probe " + k + ": " + PROBES.get(k).replace("\n", "\\n"), PROBES.get(k), probeVariables()));
-        try (Stream<Path> files = Files.list(TEMPLATES)) {
+        JsonNode hubTokens = JSON.readTree(TEMPLATES.resolve("hub").resolve("special_tokens.json").toFile());
+        try (Stream<Path> files = Files.walk(TEMPLATES)) {
             for (Path t : files.filter(p -> p.toString().endsWith(".jinja")).sorted().toList()) {
                 String source = Files.readString(t, StandardCharsets.UTF_8);
                 List<Map<String, Object>> convs = Conversations.all(new Random(t.getFileName().toString().hashCode()));
+                // published templates get their model's special tokens (hub/special_tokens.json), the others generic ones
+                JsonNode own = t.getParent().getFileName().toString().equals("hub") ? hubTokens.get(t.getFileName().toString()) : null;
+                Map<String, Object> tokens = own == null ? Conversations.specialTokens() : JSON.convertValue(own, Map.class);
                 for (int c = 0; c < convs.size(); c++)
                     for (boolean prompt : new boolean[]{false, true}) {
-                        Map<String, Object> vars = new LinkedHashMap<>(Conversations.specialTokens());
+                        Map<String, Object> vars = new LinkedHashMap<>(tokens);
                         vars.putAll(convs.get(c));
                         vars.put("add_generation_prompt", prompt);
-                        CASES.add(new Case(t.getFileName() + " conversation " + c + (prompt ? " + generation prompt" : ""), source, vars));
+                        CASES.add(new Case(TEMPLATES.relativize(t) + " conversation " + c + (prompt ? " + generation prompt" : ""), source, vars));
                     }
             }
         }
@@ -182,6 +186,48 @@ class JinjaOracleTest {
                 }
             }));
         }
+        return tests.stream();
+    }
+
+    /**
+     * hub/samples.json: conversations written for each published template with what jinja2 rendered for them
+     * (make_samples.py, through apply_chat_template's defaults). Checked without Python. Samples that pin
+     * strftime_now's clock or use continue_final_message are left out (our API has neither).
+     */
+    @TestFactory
+    Stream<DynamicTest> publishedSamplesRenderAsJinja2Rendered() throws IOException {
+        JsonNode samples = JSON.readTree(TEMPLATES.resolve("hub").resolve("samples.json").toFile());
+        List<DynamicTest> tests = new ArrayList<>();
+        for (JsonNode sample : samples) {
+            JsonNode c = sample.get("case");
+            if (c.has("now") || c.has("continue_final_message")) continue;
+            String file = sample.get("template_file").asText();
+            tests.add(DynamicTest.dynamicTest(file + ": " + sample.get("name").asText(), () -> {
+                String source = Files.readString(TEMPLATES.resolve("hub").resolve(file), StandardCharsets.UTF_8);
+                Map<String, Object> vars = new LinkedHashMap<>();
+                vars.put("tools", null);
+                vars.put("documents", null);
+                vars.put("add_generation_prompt", false);
+                vars.putAll(JSON.convertValue(c.get("variables"), Map.class));
+                JsonNode want = sample.get("result");
+                if (want.has("rendered")) {
+                    assertThat(JinjaTemplate.parse(source, file).render(vars).text()).isEqualTo(want.get("rendered").asText());
+                } else {
+                    String error;
+                    try {
+                        JinjaTemplate.parse(source, file).render(vars);
+                        error = null;
+                    } catch (JinjaBuiltins.Raised e) {
+                        error = "TemplateError: " + e.getMessage();
+                    } catch (JinjaException e) {
+                        error = e.getMessage();
+                    }
+                    assertThat(error).as("jinja2 failed with " + want.get("error").asText()).isNotNull();
+                    if (want.get("error").asText().startsWith("TemplateError: ")) assertThat(error).isEqualTo(want.get("error").asText());
+                }
+            }));
+        }
+        assertThat(tests).hasSizeGreaterThan(50);
         return tests.stream();
     }
 }
