@@ -7,7 +7,7 @@ import timeit
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "model/src/test/resources/chat_templates"))
-from render_jinja2 import environment  # noqa: E402
+from render_jinja2 import make_environment as environment  # noqa: E402
 
 
 def conversation(turns):
