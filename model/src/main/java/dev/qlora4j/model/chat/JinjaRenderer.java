@@ -60,11 +60,39 @@ final class JinjaRenderer {
     private final StringBuilder out = new StringBuilder();
     /** [start, end) character offsets of the output the generation blocks wrote. */
     final List<int[]> generationSpans = new ArrayList<>();
+    /** The conversation's messages (by identity) and their index, when the renderer is to locate them. */
+    private final java.util.IdentityHashMap<Object, Integer> messageIndex = new java.util.IdentityHashMap<>();
+    /** Per message: [start, end) of the output of the one loop iteration over it that wrote something. */
+    private int[][] messageSpans = new int[0][];
+    /** Nesting of {@link #capture}: offsets recorded while capturing are not offsets of the output. */
+    private int capturing;
     private long iterations;
     private int depth;
 
     String output() {
         return out.toString();
+    }
+
+    /** Locates {@code messages}' items in the output: the loop iterations over them (see {@link #messageSpans()}). */
+    void trackMessages(List<?> messages) {
+        for (int i = 0; i < messages.size(); i++) messageIndex.put(messages.get(i), i);
+        messageSpans = new int[messages.size()][];
+    }
+
+    /**
+     * Per message of {@link #trackMessages}: the [start, end) offsets of what the iteration of a for loop over it
+     * wrote, or null where no iteration over it wrote anything, or more than one did.
+     */
+    List<int[]> messageSpans() {
+        List<int[]> spans = new ArrayList<>(messageSpans.length);
+        for (int[] s : messageSpans) spans.add(s == null || s[0] < 0 ? null : s);
+        return java.util.Collections.unmodifiableList(spans);
+    }
+
+    private void noteMessage(Object item, int start) {
+        Integer i = messageIndex.get(item);
+        if (i == null || capturing > 0 || out.length() == start) return;
+        messageSpans[i] = messageSpans[i] == null ? new int[]{start, out.length()} : new int[]{-1, -1};
     }
 
     void render(List<Stmt> body, Frame frame) {
@@ -118,7 +146,8 @@ final class JinjaRenderer {
             case Generation g -> {
                 int start = out.length();
                 render(g.body(), new Frame(frame));
-                generationSpans.add(new int[]{start, out.length()});
+                // transformers' tracker is active only once something was written or recorded
+                if (capturing == 0 && (start > 0 || !generationSpans.isEmpty())) generationSpans.add(new int[]{start, out.length()});
             }
             case Break b -> throw BREAK;
             case Continue c -> throw CONTINUE;
@@ -128,7 +157,12 @@ final class JinjaRenderer {
     /** Renders {@code body} into a string of its own (block set, filter blocks, macro bodies). */
     String capture(List<Stmt> body, Frame frame) {
         int start = out.length();
-        render(body, frame);
+        capturing++;
+        try {
+            render(body, frame);
+        } finally {
+            capturing--;
+        }
         String text = out.substring(start);
         out.setLength(start);
         return text;
@@ -152,12 +186,15 @@ final class JinjaRenderer {
             Frame inner = new Frame(frame);
             assign(f.target(), items.get(k), inner, f.line());
             inner.vars.put("loop", ctx);
+            int start = out.length();
             try {
                 render(f.body(), inner);
             } catch (ContinueSignal c) {
                 // next item
             } catch (BreakSignal b) {
                 break;
+            } finally {
+                noteMessage(items.get(k), start);
             }
         }
         if (items.isEmpty()) render(f.orElse(), frame);

@@ -21,8 +21,12 @@ public final class JinjaTemplate {
         return new JinjaTemplate(JinjaParser.parse(source, origin));
     }
 
-    /** The output and the [start, end) offsets of what generation blocks wrote. */
-    public record Rendered(String text, List<int[]> generationSpans) {}
+    /**
+     * The output; the [start, end) offsets of what generation blocks wrote; and per item of the variable
+     * {@code messages}, the [start, end) offsets of what the loop iteration over it wrote (null where no
+     * iteration over it wrote anything, or several did).
+     */
+    public record Rendered(String text, List<int[]> generationSpans, List<int[]> messageSpans) {}
 
     /**
      * @param variables the template's variables (JSON-like Java values; they are copied)
@@ -34,7 +38,8 @@ public final class JinjaTemplate {
         JinjaRenderer.Frame top = new JinjaRenderer.Frame(globals);
         for (Map.Entry<String, ?> e : variables.entrySet()) top.vars.put(e.getKey(), JinjaValues.fromJava(e.getValue()));
         JinjaRenderer r = new JinjaRenderer();
+        if (top.vars.get("messages") instanceof List<?> messages) r.trackMessages(messages);
         r.render(body, top);
-        return new Rendered(r.output(), List.copyOf(r.generationSpans));
+        return new Rendered(r.output(), List.copyOf(r.generationSpans), r.messageSpans());
     }
 }

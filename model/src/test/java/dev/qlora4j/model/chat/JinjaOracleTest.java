@@ -98,7 +98,9 @@ class JinjaOracleTest {
                 String source = Files.readString(t, StandardCharsets.UTF_8);
                 List<Map<String, Object>> convs = Conversations.all(new Random(t.getFileName().toString().hashCode()));
                 // published templates get their model's special tokens (hub/special_tokens.json), the others generic ones
-                JsonNode own = t.getParent().getFileName().toString().equals("hub") ? hubTokens.get(t.getFileName().toString()) : null;
+                // (training/: those templates with {% generation %} blocks added, under the same names)
+                String folder = t.getParent().getFileName().toString();
+                JsonNode own = folder.equals("hub") || folder.equals("training") ? hubTokens.get(t.getFileName().toString()) : null;
                 Map<String, Object> tokens = own == null ? Conversations.specialTokens() : JSON.convertValue(own, Map.class);
                 for (int c = 0; c < convs.size(); c++)
                     for (boolean prompt : new boolean[]{false, true}) {
@@ -127,6 +129,7 @@ class JinjaOracleTest {
             ObjectNode n = input.addObject();
             n.put("template", c.template());
             n.set("variables", JSON.valueToTree(c.variables()));
+            n.put("return_assistant_tokens_mask", true);
         }
         Process p = new ProcessBuilder("python3", TEMPLATES.resolve("render_jinja2.py").toString()).redirectErrorStream(false).start();
         try (var os = p.getOutputStream()) {
@@ -167,8 +170,11 @@ class JinjaOracleTest {
             JsonNode want = oracle.get(k);
             tests.add(DynamicTest.dynamicTest(c.name(), () -> {
                 String got, error = null;
+                List<int[]> spans = null;
                 try {
-                    got = JinjaTemplate.parse(c.template(), "t").render(c.variables()).text();
+                    JinjaTemplate.Rendered r = JinjaTemplate.parse(c.template(), "t").render(c.variables());
+                    got = r.text();
+                    spans = r.generationSpans();
                 } catch (JinjaBuiltins.Raised e) {
                     got = null;
                     error = "TemplateError: " + e.getMessage();
@@ -179,6 +185,13 @@ class JinjaOracleTest {
                 if (want.has("rendered")) {
                     assertThat(error).as("jinja2 renders this; we failed").isNull();
                     assertThat(got).isEqualTo(want.get("rendered").asText());
+                    // transformers' assistant masks: where the {% generation %} blocks wrote
+                    List<List<Integer>> wantSpans = new ArrayList<>();
+                    want.get("generation_indices").forEach(g -> wantSpans.add(List.of(g.get(0).asInt(), g.get(1).asInt())));
+                    // (Python counts code points, Java strings UTF-16 units)
+                    String text = got;
+                    assertThat(spans.stream().map(g -> List.of(text.codePointCount(0, g[0]), text.codePointCount(0, g[1]))).toList())
+                            .as("generation spans").isEqualTo(wantSpans);
                 } else {
                     String jinjaError = want.get("error").asText();
                     assertThat(got).as("jinja2 fails with " + jinjaError + "; we rendered").isNull();

@@ -241,7 +241,7 @@ public final class ExampleEncoder {
         AssistantSpans.Masked m;
         try {
             m = AssistantSpans.find(messages, vars, t, tokenizer);
-        } catch (AssistantSpans.NotPrefixPreserving e) {
+        } catch (AssistantSpans.Unlocatable e) {
             throw row.error("cannot be masked for train_on_responses_only: " + e.getMessage());
         } catch (BadInputException e) {
             throw row.error("cannot be rendered by the chat template: " + e.getMessage());

@@ -179,22 +179,46 @@ class ResponseMaskingTest {
     }
 
     @Test
-    void templateThatRewritesEarlierTurnsIsRefusedForMasking() throws IOException {
+    void templateThatRewritesEarlierTurnsIsMaskedFromItsOwnRendering() throws IOException {
         // renders the final message differently from the same message followed by more turns
         ChatTemplate lastDiffers = ChatTemplate.of("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}"
-                + "{% if loop.last %}<|eot_id|>{% else %}\n{% endif %}{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}",
+                + "{% if loop.last %}<|eot_id|>{% else %}{{ '\\n' }}{% endif %}{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}",
                 "test", Map.of());
         Path data = DataFiles.jsonl(tmp.resolve("t.jsonl"), List.of(Map.of("messages",
                 List.of(msg("user", "Hi"), msg("assistant", "Hello"), msg("user", "Bye")))));
         Tokenizer tokenizer = Tokenizer.load(DataFiles.LLAMA);
         ModelConfig config = ModelConfig.load(DataFiles.LLAMA);
         SpecialTokens specials = SpecialTokens.load(DataFiles.LLAMA, tokenizer);
+        Example e = TrainingData.load(DataSpec.builder(data).trainOnResponsesOnly(true).build(), tokenizer, specials, lastDiffers, config)
+                .train().getFirst();
+        // the loop iteration over the assistant message, past the generation prompt's "assistant: "
+        assertThat(learned(e, tokenizer)).isEqualTo("Hello\n");
+        assertThat(tokenizer.decode(e.inputIds(), false)).isEqualTo("user: Hi\nassistant: Hello\nuser: Bye<|eot_id|>");
+    }
+
+    /** The learned tokens, decoded together. */
+    private static String learned(Example e, Tokenizer tokenizer) {
+        return tokenizer.decode(java.util.stream.IntStream.range(0, e.inputIds().length).filter(t -> isLearned(e, t))
+                .map(t -> e.inputIds()[t]).toArray(), false);
+    }
+
+    @Test
+    void templateThatRendersMessagesOutsideALoopAndRewritesThemIsRefusedForMasking() throws IOException {
+        ChatTemplate byIndex = ChatTemplate.of("{{ messages[0]['content'] }}{% if messages|length > 1 %}: {{ messages[1]['content'] }}{% endif %}"
+                + "{% if messages|length == 2 %}<|eot_id|>{% elif messages|length > 2 %}; {{ messages[2]['content'] }}{% endif %}", "test",
+                Map.of());
+        Path data = DataFiles.jsonl(tmp.resolve("t.jsonl"), List.of(Map.of("messages",
+                List.of(msg("user", "Hi"), msg("assistant", "Hello"), msg("user", "Bye")))));
+        Tokenizer tokenizer = Tokenizer.load(DataFiles.LLAMA);
+        ModelConfig config = ModelConfig.load(DataFiles.LLAMA);
+        SpecialTokens specials = SpecialTokens.load(DataFiles.LLAMA, tokenizer);
         assertThatThrownBy(() -> TrainingData.load(DataSpec.builder(data).trainOnResponsesOnly(true).build(), tokenizer, specials,
-                lastDiffers, config))
+                byIndex, config))
                 .isInstanceOf(BadInputException.class)
-                .hasMessage("line 1 cannot be masked for train_on_responses_only: the chat template renders messages 1..2 differently "
-                        + "once later messages follow, so the assistant's tokens cannot be located (" + data + ")");
+                .hasMessage("line 1 cannot be masked for train_on_responses_only: the chat template renders message 2 differently "
+                        + "once later messages follow, and not in one iteration of a loop over messages, so the assistant's tokens "
+                        + "cannot be located (a template with {% generation %} blocks says where they are) (" + data + ")");
         // without masking the same template is fine
-        assertThat(TrainingData.load(DataSpec.builder(data).build(), tokenizer, specials, lastDiffers, config).train()).hasSize(1);
+        assertThat(TrainingData.load(DataSpec.builder(data).build(), tokenizer, specials, byIndex, config).train()).hasSize(1);
     }
 }
