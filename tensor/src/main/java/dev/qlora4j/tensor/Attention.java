@@ -22,32 +22,46 @@ public final class Attention {
      * @param softcap       when > 0, logits become softcap·tanh(logits/softcap) before masking
      * @param keyPadding    [B, S], nonzero = real token, 0 = padding (null: no padding)
      * @param queryOffset   position of query 0 relative to key 0 (S − T for a KV cache; −1 = S − T)
+     * @param packed        [B, T] position ids of packed rows (null: none): sequences lie back to back, each
+     *                      numbered from 0, and a query sees only keys of its own sequence, i.e. key j is visible
+     *                      to query i only when j ≥ i − position(i). Needs S = T (no cache).
      */
-    public record Options(float scale, boolean causal, int slidingWindow, float softcap, Tensor keyPadding, int queryOffset) {
+    public record Options(float scale, boolean causal, int slidingWindow, float softcap, Tensor keyPadding, int queryOffset,
+                          Tensor packed) {
+        public Options(float scale, boolean causal, int slidingWindow, float softcap, Tensor keyPadding, int queryOffset) {
+            this(scale, causal, slidingWindow, softcap, keyPadding, queryOffset, null);
+        }
+
         public static Options causal(float scale) {
-            return new Options(scale, true, 0, 0f, null, -1);
+            return new Options(scale, true, 0, 0f, null, -1, null);
         }
 
         public Options withPadding(Tensor mask) {
-            return new Options(scale, causal, slidingWindow, softcap, mask, queryOffset);
+            return new Options(scale, causal, slidingWindow, softcap, mask, queryOffset, packed);
         }
 
         public Options withSlidingWindow(int window) {
-            return new Options(scale, causal, window, softcap, keyPadding, queryOffset);
+            return new Options(scale, causal, window, softcap, keyPadding, queryOffset, packed);
         }
 
         public Options withSoftcap(float cap) {
-            return new Options(scale, causal, slidingWindow, cap, keyPadding, queryOffset);
+            return new Options(scale, causal, slidingWindow, cap, keyPadding, queryOffset, packed);
         }
 
         public Options withQueryOffset(int offset) {
-            return new Options(scale, causal, slidingWindow, softcap, keyPadding, offset);
+            return new Options(scale, causal, slidingWindow, softcap, keyPadding, offset, packed);
+        }
+
+        /** Packed rows with these [B, T] position ids (see {@link #packed()}); null = none. */
+        public Options withPacked(Tensor positions) {
+            return new Options(scale, causal, slidingWindow, softcap, keyPadding, queryOffset, positions);
         }
     }
 
     /**
      * Queries are processed in blocks of this many rows; a block computes scores only for the keys
-     * some row of it can see, so a causal mask skips about half of the work (3/8 with T = 256).
+     * some row of it can see, so a causal mask skips about half of the work (3/8 with T = 256), and
+     * in a packed row every key before the sequence of the block's first query is skipped.
      */
     static final int QUERY_BLOCK = 64;
 
@@ -77,7 +91,7 @@ public final class Attention {
                 int bi = bh / hq, h = bh % hq, kvh = h / group;
                 int qo = qh.at(bi, h), ko = kh.at(bi, kvh), vo = vh.at(bi, kvh), oo = oh.at(bi, h);
                 for (int i0 = 0; i0 < t; i0 += QUERY_BLOCK) {
-                    int i1 = Math.min(t, i0 + QUERY_BLOCK), lo = mask.firstKey(i0), hi = mask.endKey(i1 - 1);
+                    int i1 = Math.min(t, i0 + QUERY_BLOCK), lo = mask.firstKey(bi, i0), hi = mask.endKey(i1 - 1);
                     if (hi <= lo) continue;   // every key masked: probabilities and output stay zero
                     int n = hi - lo, p0 = (keep ? (bh * t + i0) * s : 0) + lo;
                     // scores [rows, n] = q [rows, D] · k [n, D]ᵀ · scale
@@ -113,7 +127,7 @@ public final class Attention {
                         int h = kvh * group + gq, bh = bi * hq + h, pOff = bh * t * s;
                         int qo = qh.at(bi, h), go = gh.at(bi, h), dqo = dqh.at(bi, h);
                         for (int i0 = 0; i0 < t; i0 += QUERY_BLOCK) {
-                            int i1 = Math.min(t, i0 + QUERY_BLOCK), rows = i1 - i0, lo = mask.firstKey(i0), hi = mask.endKey(i1 - 1);
+                            int i1 = Math.min(t, i0 + QUERY_BLOCK), rows = i1 - i0, lo = mask.firstKey(bi, i0), hi = mask.endKey(i1 - 1);
                             if (hi <= lo) continue;
                             int n = hi - lo, p0 = pOff + i0 * s + lo;
                             // dV [n, Dv] += Pᵀ · dO
@@ -164,18 +178,40 @@ public final class Attention {
 
     /**
      * Which keys each query sees: key j is visible to query i (position qpos = i + offset) when
-     * it is not padding, j ≤ qpos if causal, and qpos − j < window if there is a window.
+     * it is not padding, j ≤ qpos if causal, qpos − j < window if there is a window, and in a packed row
+     * j ≥ the first token of query i's sequence.
      */
     private static final class Mask {
         private final boolean causal;
-        private final int window, offset, s;
+        private final int window, offset, s, t;
         private final int[] pad;
+        /** Packed rows: [B, T], the index of the first token of each query's sequence; null otherwise. */
+        private final int[] start;
 
         Mask(Options o, int b, int t, int s) {
             this.causal = o.causal();
             this.window = o.slidingWindow();
             this.offset = o.queryOffset() < 0 ? s - t : o.queryOffset();
             this.s = s;
+            this.t = t;
+            if (o.packed() != null) {
+                Tensor p = o.packed();
+                if (p.rank() != 2 || p.shape[0] != b || p.shape[1] != t || s != t)
+                    throw new IllegalArgumentException("packed positions " + Shapes.str(p.shape) + " for batch " + b + ", " + t
+                            + " queries and " + s + " keys");
+                int[] pos = p.toIntArray();
+                start = new int[b * t];
+                for (int bi = 0; bi < b; bi++)
+                    for (int i = 0; i < t; i++) {
+                        int first = i - pos[bi * t + i];
+                        // a sequence starts at 0 and counts up by one: anything else is not a packed row
+                        if (first < 0 || first > i || i > 0 && first != i && first != start[bi * t + i - 1])
+                            throw new IllegalArgumentException("packed positions of row " + bi + " are not runs of 0, 1, 2, … at token " + i);
+                        start[bi * t + i] = first;
+                    }
+            } else {
+                start = null;
+            }
             if (o.keyPadding() != null) {
                 Tensor m = o.keyPadding();
                 if (m.rank() != 2 || m.shape[0] != b || m.shape[1] != s)
@@ -186,9 +222,10 @@ public final class Attention {
             }
         }
 
-        /** The first key query i may see (ignoring padding). */
-        int firstKey(int i) {
-            return window > 0 ? Math.max(0, i + offset - window + 1) : 0;
+        /** The first key query i of row b may see (ignoring padding). */
+        int firstKey(int b, int i) {
+            int first = window > 0 ? Math.max(0, i + offset - window + 1) : 0;
+            return start == null ? first : Math.max(first, start[b * t + i]);
         }
 
         /** One past the last key query i may see (ignoring padding); at most firstKey(i) when none. */
@@ -198,7 +235,7 @@ public final class Attention {
 
         /** Sets the masked scores of query i among keys [lo, hi) (row = the score of key lo) to −∞. */
         void apply(float[] scores, int row, int b, int i, int lo, int hi) {
-            int first = Math.min(hi, Math.max(lo, firstKey(i))), end = Math.max(first, Math.min(hi, endKey(i)));
+            int first = Math.min(hi, Math.max(lo, firstKey(b, i))), end = Math.max(first, Math.min(hi, endKey(i)));
             Arrays.fill(scores, row, row + first - lo, Float.NEGATIVE_INFINITY);
             Arrays.fill(scores, row + end - lo, row + hi - lo, Float.NEGATIVE_INFINITY);
             if (pad != null)

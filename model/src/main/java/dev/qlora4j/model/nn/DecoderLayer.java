@@ -29,7 +29,8 @@ public final class DecoderLayer {
             "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj");
 
     /** What every layer of one forward step shares. */
-    record Step(Rope.Table rope, Tensor positions, Tensor keyPadding, KvCache cache) {}
+    /** @param packed [B, T] position ids of packed rows (attention stays inside each sequence), or null */
+    record Step(Rope.Table rope, Tensor positions, Tensor keyPadding, KvCache cache, Tensor packed) {}
 
     private final int index;
     private final ModelConfig config;
@@ -117,7 +118,7 @@ public final class DecoderLayer {
         Integer window = config.attention().windowOf(index);
         Double cap = config.attention().logitSoftcapping();
         Attention.Options options = new Attention.Options((float) config.attention().scaling(), true,
-                window == null ? 0 : window, cap == null ? 0f : cap.floatValue(), step.keyPadding(), -1);
+                window == null ? 0 : window, cap == null ? 0f : cap.floatValue(), step.keyPadding(), -1, step.packed());
         Tensor out = Attention.sdpa(q, k, v, options);          // [B, Hq, T, D]
         return projections.get("self_attn.o_proj").forward(out.transpose(1, 2).reshape(b, t, hq * d));
     }

@@ -218,11 +218,22 @@ public final class Transformer implements AutoCloseable {
      */
     // ids [B, T] → [B, T, C]
     public Tensor hidden(Tensor ids, Tensor attentionMask, KvCache cache) {
+        return hidden(ids, attentionMask, null, cache);
+    }
+
+    /**
+     * As {@link #hidden(Tensor, Tensor, KvCache)}; {@code packed} [B, T] (or null) are the position ids of
+     * packed rows: sequences back to back, each numbered from 0, which RoPE uses and attention never
+     * crosses (transformers' padding-free batches with position_ids). Not with a cache.
+     */
+    public Tensor hidden(Tensor ids, Tensor attentionMask, Tensor packed, KvCache cache) {
         if (ids.rank() != 2) throw new IllegalArgumentException("ids must be [batch, seq]");
+        if (packed != null && cache != null) throw new IllegalArgumentException("packed rows are not decoded with a cache");
         int t = ids.size(1), past = cache == null ? 0 : cache.length();
         Tensor h = Embedding.lookup(embed, ids);
         if (config.scalesEmbeddings()) h = h.mul((float) Math.sqrt(config.hiddenSize()));
-        DecoderLayer.Step step = new DecoderLayer.Step(rope(past + t), positions(past, t), keyPadding(attentionMask), cache);
+        DecoderLayer.Step step = new DecoderLayer.Step(rope(past + t), packed != null ? packed : positions(past, t),
+                keyPadding(attentionMask), cache, packed);
         boolean recompute = gradientCheckpointing && cache == null && Autograd.enabled();
         for (DecoderLayer layer : layers) {
             if (recompute) h = Checkpoint.apply(x -> layer.forward(x, step), h, layer.trainableParameters());
@@ -247,10 +258,19 @@ public final class Transformer implements AutoCloseable {
      */
     // ids, mask, labels [B, T] → scalar
     public Tensor causalLmLoss(Tensor ids, Tensor attentionMask, Tensor labels, CrossEntropy.Reduction reduction) {
+        return causalLmLoss(ids, attentionMask, null, labels, reduction);
+    }
+
+    /**
+     * As {@link #causalLmLoss(Tensor, Tensor, Tensor, CrossEntropy.Reduction)} for packed rows ({@code packed}: their
+     * position ids, see {@link #hidden(Tensor, Tensor, Tensor, KvCache)}); the labels must hold −100 at the first
+     * token of every sequence, so that no sequence's last token predicts the next one's first.
+     */
+    public Tensor causalLmLoss(Tensor ids, Tensor attentionMask, Tensor packed, Tensor labels, CrossEntropy.Reduction reduction) {
         int t = ids.size(1);
         // the last position predicts nothing: leaving it out before the head spares a copy of the
         // [B, T−1, V] logits (and of their gradient) that narrowing them afterwards would cost
-        Tensor logits = lmLogits(hidden(ids, attentionMask, null).narrow(1, 0, t - 1));
+        Tensor logits = lmLogits(hidden(ids, attentionMask, packed, null).narrow(1, 0, t - 1));
         return CrossEntropy.apply(logits, labels.narrow(1, 1, t - 1), reduction);
     }
 

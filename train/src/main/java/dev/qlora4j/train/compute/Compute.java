@@ -97,7 +97,7 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
 
         @Override
         public double lossAndBackward(PaddedBatch b, CrossEntropy.Reduction reduction, float divisor, long seed) {
-            Tensor l = causal ? model.causalLmLoss(b.inputIds(), b.attentionMask(), b.labels(), reduction)
+            Tensor l = causal ? model.causalLmLoss(b.inputIds(), b.attentionMask(), b.packed(), b.labels(), reduction)
                     : model.classificationLoss(b.inputIds(), b.attentionMask(), b.labels(), reduction);
             l = l.div(Tensor.scalar(divisor));
             double loss = l.item();
@@ -109,7 +109,7 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
         public Evaluated evaluate(PaddedBatch b) {
             try (var ignored = Tensor.noGrad()) {
                 if (causal)
-                    return new Evaluated(model.causalLmLoss(b.inputIds(), b.attentionMask(), b.labels(), CrossEntropy.Reduction.MEAN).item(), null);
+                    return new Evaluated(model.causalLmLoss(b.inputIds(), b.attentionMask(), b.packed(), b.labels(), CrossEntropy.Reduction.MEAN).item(), null);
                 Tensor logits = model.classify(b.inputIds(), b.attentionMask());
                 double loss = CrossEntropy.apply(logits, b.labels(), CrossEntropy.Reduction.MEAN).item();
                 return new Evaluated(loss, logits.argmax(1, false).toIntArray());
@@ -119,7 +119,7 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
         @Override
         public double causalLossSum(PaddedBatch b) {
             try (var ignored = Tensor.noGrad()) {
-                return model.causalLmLoss(b.inputIds(), b.attentionMask(), b.labels(), CrossEntropy.Reduction.SUM).item();
+                return model.causalLmLoss(b.inputIds(), b.attentionMask(), b.packed(), b.labels(), CrossEntropy.Reduction.SUM).item();
             }
         }
 
@@ -229,6 +229,8 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
         }
 
         private GpuTransformer.Result run(PaddedBatch b, CrossEntropy.Reduction reduction, float gradScale, boolean backward, long seed) {
+            // the configuration refuses packing with device cuda before anything loads; this is the last guard
+            if (b.packed() != null) throw new IllegalStateException("packed batches are not run on the GPU yet");
             return model.step(b.inputIds().toIntArray(), b.attentionMask().toIntArray(), b.labels().toIntArray(), b.rows(), b.length(),
                     reduction, gradScale, backward, seed);
         }

@@ -75,6 +75,14 @@ public final class ConfigKeys {
     public static final Key<Boolean> SHUFFLE = TOP.key("data", "shuffle", bool(), true, "a new seeded order of the training examples each epoch");
     public static final Key<Boolean> GROUP_BY_LENGTH = TOP.key("data", "group_by_length", bool(), false,
             "HF's LengthGroupedSampler: batches of similar length (less padding), the longest example first");
+    public static final Key<Boolean> PACKING = TOP.key("data", "packing", bool(), false,
+            "TRL's SFTConfig: pack the training examples into sequences of max_length tokens (padding-free; attention stays inside each example)");
+    public static final Key<dev.qlora4j.train.data.Packing.Strategy> PACKING_STRATEGY = TOP.key("data", "packing_strategy",
+            choice(dev.qlora4j.train.data.Packing.Strategy.class, dev.qlora4j.train.data.Packing.Strategy::key, Map.of()),
+            dev.qlora4j.train.data.Packing.Strategy.BFD,
+            "with packing: bfd (best-fit decreasing, examples never cut, as TRL) or wrapped (concatenate and cut every max_length tokens)");
+    public static final Key<Boolean> PADDING_FREE = TOP.derived("data", "padding_free", bool(), "packing",
+            "TRL's: each micro-batch is one row of its examples back to back, no padding (implied by packing)");
     public static final Key<Boolean> DATALOADER_DROP_LAST = TOP.key("data", "dataloader_drop_last", bool(), false,
             "drop the last incomplete batch of each epoch");
     public static final Key<Long> DATA_SEED = TOP.derived("data", "data_seed", Types.integer(Integer.MIN_VALUE, Long.MAX_VALUE), "seed",
@@ -181,7 +189,7 @@ public final class ConfigKeys {
                 "dataset_text_field", "auto_find_batch_size", "full_determinism", "torch_empty_cache_steps", "prediction_loss_only",
                 "include_inputs_for_metrics", "ignore_data_skip"))
             TOP.inert("ignored", k, Types.accepted("any value", v -> true), "no effect here");
-        for (String k : List.of("fp16", "push_to_hub", "packing"))
+        for (String k : List.of("fp16", "push_to_hub"))
             TOP.inert("ignored", k, Types.only("(true is not supported here)", false), "only false is accepted");
         for (String k : List.of("label_smoothing_factor", "neftune_noise_alpha"))
             TOP.inert("ignored", k, Types.accepted("0 (it is not supported here)", v -> v.isNumber() && v.asDouble() == 0),

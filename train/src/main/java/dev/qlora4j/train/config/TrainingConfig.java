@@ -45,7 +45,8 @@ public record TrainingConfig(ModelSettings model, DataSettings data, BatchSettin
                                DataFormat dataFormat, Boolean trainOnResponsesOnly, boolean addEosToken,
                                Map<String, Object> chatTemplateKwargs, boolean shuffle,
                                boolean groupByLength, boolean dataloaderDropLast, double fraction, Integer fold, Integer numFolds,
-                               long dataSeed) {
+                               long dataSeed, boolean packing, dev.qlora4j.train.data.Packing.Strategy packingStrategy,
+                               boolean paddingFree) {
         /** Whether an evaluation set is chosen (eval_file, validation_split or fold). */
         public boolean hasEvalSet() {
             return evalFile != null || validationSplit != null || fold != null;

@@ -144,6 +144,11 @@ public final class TrainingConfigParser {
         MonitorSettings monitor = monitor(mv);
         if (data.trainOnResponsesOnly() == Boolean.TRUE && model.task() == Task.SEQUENCE_CLASSIFICATION)
             problems.add("\"train_on_responses_only\" applies to causal LM data, not to sequence classification");
+        if (data.paddingFree() && model.task() == Task.SEQUENCE_CLASSIFICATION)
+            problems.add("\"" + (data.packing() ? "packing" : "padding_free") + "\" applies to causal LM data, not to sequence classification "
+                    + "(its score is read at each row's last token)");
+        if (data.paddingFree() && run.device() == Modes.Device.CUDA)
+            problems.add("\"" + (data.packing() ? "packing" : "padding_free") + "\" runs on the CPU only so far, not with \"device\": \"cuda\"");
         if (data.trainOnResponsesOnly() == Boolean.TRUE && data.dataFormat() == DataFormat.TOKENIZED)
             problems.add("\"train_on_responses_only\" does not apply to data_format \"tokenized\": the rows carry their own labels "
                     + "(-100 where no loss is wanted)");
@@ -172,10 +177,14 @@ public final class TrainingConfigParser {
         if (fold != null && (v.given(EVAL_FILE) || v.given(VALIDATION_SPLIT)))
             problems.add("\"fold\" holds out its own eval rows: drop \"eval_file\"/\"validation_split\"");
         long dataSeed = v.given(DATA_SEED) ? v.get(DATA_SEED) : v.get(SEED);
+        if (v.get(PACKING) && v.given(PADDING_FREE) && !v.get(PADDING_FREE))
+            problems.add("\"padding_free\": false does not go with \"packing\": true (packs are always padding-free here)");
+        if (v.given(PACKING_STRATEGY) && !v.get(PACKING)) problems.add("\"packing_strategy\" needs \"packing\": true");
         return new DataSettings(v.get(TRAIN_FILE), v.get(EVAL_FILE), v.get(VALIDATION_SPLIT), v.get(MAX_EVAL_SAMPLES), v.get(MAX_LENGTH),
                 v.get(DATA_FORMAT), v.get(TRAIN_ON_RESPONSES_ONLY), v.get(ADD_EOS_TOKEN),
                 chatTemplateKwargs(v.get(CHAT_TEMPLATE_KWARGS)), v.get(SHUFFLE), v.get(GROUP_BY_LENGTH),
-                v.get(DATALOADER_DROP_LAST), v.get(FRACTION), fold, folds, dataSeed);
+                v.get(DATALOADER_DROP_LAST), v.get(FRACTION), fold, folds, dataSeed, v.get(PACKING), v.get(PACKING_STRATEGY),
+                v.given(PADDING_FREE) ? v.get(PADDING_FREE) : v.get(PACKING));
     }
 
     /** {@code chat_template_kwargs}: names the template may take, a {@code tools} that is a list of tool definitions. */

@@ -52,6 +52,7 @@ public final class Collator {
 
     public PaddedBatch collate(List<Example> examples) {
         if (examples.isEmpty()) throw new IllegalArgumentException("an empty batch");
+        if (examples.getFirst().isPack()) return paddingFree(examples);
         int b = examples.size(), longest = 0, shortest = Integer.MAX_VALUE;
         for (Example e : examples) {
             if (e.isClassification() != (task == Task.SEQUENCE_CLASSIFICATION))
@@ -81,5 +82,32 @@ public final class Collator {
         }
         Tensor labelTensor = task == Task.CAUSAL_LM ? Tensor.ofInts(labels, b, t) : Tensor.ofInts(labels, b);
         return new PaddedBatch(Tensor.ofInts(ids, b, t), Tensor.ofInts(mask, b, t), labelTensor, labelTokens);
+    }
+
+    /**
+     * Packs → one row of all their tokens, no padding, with position ids restarting at 0 in every sequence
+     * (TRL's padding_free collation: transformers reads the sequences off the position ids).
+     */
+    private PaddedBatch paddingFree(List<Example> packs) {
+        int n = 0;
+        long labelTokens = 0;
+        for (Example e : packs) {
+            if (!e.isPack()) throw new IllegalArgumentException(e.origin() + " is not a pack, and a batch of packs has only packs");
+            n += e.length();
+            labelTokens += e.labelTokens();
+        }
+        int[] ids = new int[n], labels = new int[n], positions = new int[n], mask = new int[n];
+        int at = 0;
+        for (Example e : packs) {
+            System.arraycopy(e.inputIds(), 0, ids, at, e.length());
+            System.arraycopy(e.labels(), 0, labels, at, e.length());
+            for (int len : e.sequences()) {
+                for (int p = 0; p < len; p++) positions[at + p] = p;
+                at += len;
+            }
+        }
+        java.util.Arrays.fill(mask, 1);
+        return new PaddedBatch(Tensor.ofInts(ids, 1, n), Tensor.ofInts(mask, 1, n), Tensor.ofInts(labels, 1, n), labelTokens,
+                Tensor.ofInts(positions, 1, n));
     }
 }

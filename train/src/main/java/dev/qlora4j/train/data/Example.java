@@ -12,8 +12,11 @@ import dev.qlora4j.tensor.CrossEntropy;
  * @param labels     causal LM: one label per token, {@link #IGNORE} where the position is not
  *                   learned (prompt, masked turn); null for sequence classification
  * @param classLabel sequence classification: the class index; −1 for causal LM
+ * @param sequences  a pack ({@link Packing}): the lengths of the sequences lying back to back in it, each
+ *                   with its own positions from 0 and a label of {@link #IGNORE} at its first token;
+ *                   null for an example that is one sequence
  */
-public record Example(String origin, long id, int[] inputIds, int[] labels, int classLabel) {
+public record Example(String origin, long id, int[] inputIds, int[] labels, int classLabel, int[] sequences) {
     /** The label value the loss skips (transformers' and torch's ignore_index). */
     public static final int IGNORE = CrossEntropy.IGNORE_INDEX;
 
@@ -21,6 +24,17 @@ public record Example(String origin, long id, int[] inputIds, int[] labels, int 
         if (inputIds == null) throw new IllegalArgumentException("inputIds is null");
         if (labels == null ? classLabel < 0 : labels.length != inputIds.length || classLabel != -1)
             throw new IllegalArgumentException("an example has either per-token labels (causal LM) or a class label");
+        if (sequences != null && (labels == null || java.util.Arrays.stream(sequences).sum() != inputIds.length))
+            throw new IllegalArgumentException("a pack's sequences must cover its tokens");
+    }
+
+    public Example(String origin, long id, int[] inputIds, int[] labels, int classLabel) {
+        this(origin, id, inputIds, labels, classLabel, null);
+    }
+
+    /** Whether this is a pack of several sequences (or one, from packing) rather than one example. */
+    public boolean isPack() {
+        return sequences != null;
     }
 
     /** A causal LM example whose labels are its tokens (loss on every token). */

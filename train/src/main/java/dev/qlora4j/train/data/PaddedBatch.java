@@ -15,8 +15,14 @@ import dev.qlora4j.tensor.Tensor;
  *                      accumulates gradients divides the summed loss of all micro-batches of an
  *                      optimizer step by the sum of their labelTokens, as transformers'
  *                      num_items_in_batch does
+ * @param packed        padding-free batches of packs: [1, N] position ids, from 0 in every sequence (which
+ *                      attention never crosses); null for padded rows
  */
-public record PaddedBatch(Tensor inputIds, Tensor attentionMask, Tensor labels, long labelTokens) {
+public record PaddedBatch(Tensor inputIds, Tensor attentionMask, Tensor labels, long labelTokens, Tensor packed) {
+    public PaddedBatch(Tensor inputIds, Tensor attentionMask, Tensor labels, long labelTokens) {
+        this(inputIds, attentionMask, labels, labelTokens, null);
+    }
+
     /** B. */
     public int rows() {
         return inputIds.size(0);

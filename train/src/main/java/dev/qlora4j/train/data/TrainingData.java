@@ -30,6 +30,11 @@ public record TrainingData(DataSpec spec, Task task, List<Example> train, List<E
         eval = List.copyOf(eval);
     }
 
+    /** The same data with other training examples (packs, see {@link Packing}). */
+    public TrainingData withTrain(List<Example> examples) {
+        return new TrainingData(spec, task, examples, eval, padId, report);
+    }
+
     /** Loads with the tokenizer, special tokens, chat template and config.json of a model folder. */
     public static TrainingData load(DataSpec spec, Path modelDir) {
         ModelConfig config = ModelConfig.load(modelDir);   // first: a folder without config.json is not a model folder

@@ -12,6 +12,7 @@ import dev.qlora4j.train.config.TargetCheck;
 import dev.qlora4j.train.config.TrainingConfig;
 import dev.qlora4j.train.config.TrainingConfig.OptimizerSettings;
 import dev.qlora4j.train.data.DataSpec;
+import dev.qlora4j.train.data.Packing;
 import dev.qlora4j.train.data.TrainingData;
 import dev.qlora4j.train.optim.AdamW;
 import dev.qlora4j.train.optim.AdamW8bit;
@@ -53,6 +54,9 @@ final class TrainingSetup {
         ModelConfig modelConfig = ModelConfig.load(modelDir);
         if (cfg.model().task() != null && cfg.model().task() != modelConfig.task())
             throw BadInputException.at("task", "the config says " + cfg.model().task().label() + " but the model is " + modelConfig.architecture());
+        if (cfg.data().paddingFree() && modelConfig.task() == Task.SEQUENCE_CLASSIFICATION)
+            throw BadInputException.at(cfg.data().packing() ? "packing" : "padding_free", "applies to causal LM data, not to "
+                    + modelConfig.architecture() + ", a sequence classifier (its score is read at each row's last token)");
         if (cfg.lora() != null) TargetCheck.check(cfg.lora(), modelConfig);
         return modelConfig;
     }
@@ -67,6 +71,9 @@ final class TrainingSetup {
         if (resumeFrom == null && adapter == null && cfg.lora() == null)
             throw BadInputException.at("lora", "training needs a \"lora\" block (a new adapter) or \"adapter_name_or_path\"");
         TrainingData data = TrainingData.load(dataSpec(cfg), modelDir);
+        if (cfg.data().paddingFree())
+            data = data.withTrain(cfg.data().packing() ? Packing.pack(data.train(), cfg.data().maxLength(), cfg.data().packingStrategy())
+                    : Packing.each(data.train()));
         if (data.task() != modelConfig.task())
             throw BadInputException.at("task", "the data is for " + data.task().label() + " but the model is " + modelConfig.architecture());
         Transformer model = Transformer.load(modelDir, false, cfg.quantization());

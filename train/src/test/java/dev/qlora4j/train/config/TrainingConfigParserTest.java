@@ -200,9 +200,9 @@ class TrainingConfigParserTest {
         assertThat(seeded.run().seed()).isEqualTo(3);
         assertThat(seeded.data().dataSeed()).isEqualTo(7);
         assertThat(seeded.resolved().get("data_seed").asLong()).isEqualTo(7);
-        assertThat(error(minimal().put("max_seq_length", 512).put("max_length", 256).put("packing", true).put("label_smoothing_factor", 0.1)))
+        assertThat(error(minimal().put("max_seq_length", 512).put("max_length", 256).put("fp16", true).put("label_smoothing_factor", 0.1)))
                 .isEqualTo("give \"max_length\" or its old name \"max_seq_length\", not both; "
-                        + "\"packing\" must be false (true is not supported here) (got true); "
+                        + "\"fp16\" must be false (true is not supported here) (got true); "
                         + "\"label_smoothing_factor\" must be 0 (it is not supported here) (got 0.1) (run.json)");
         TrainingConfig old = TrainingConfigParser.parse(minimal().put("evaluation_strategy", "epoch").put("eval_file", "e"), "r.json");
         assertThat(old.evaluation().strategy()).isEqualTo(IntervalStrategy.EPOCH);
