@@ -77,10 +77,12 @@ public final class Attention {
         int group = hq / hkv;
         Mask mask = new Mask(o, b, t, s);
         Heads qh = Heads.of(q), kh = Heads.of(k), vh = Heads.of(v);
-        // backward needs every probability (and soft-capped score); without a graph one block's worth per task will do
+        // backward needs every probability (and soft-capped score) a query block computed, stored block after
+        // block with rows as long as the block's visible keys; without a graph one block's worth per task will do
         boolean keep = Autograd.needsGraph(q, k, v);
-        float[] probs = keep ? new float[b * hq * t * s] : null;
-        float[] capped = keep && o.softcap() > 0 ? new float[b * hq * t * s] : null;
+        Blocks blocks = new Blocks(mask, b, hq, t);
+        float[] probs = keep ? new float[blocks.total()] : null;
+        float[] capped = keep && o.softcap() > 0 ? new float[blocks.total()] : null;
         // written as [B, T, Hq, Dv], viewed as [B, Hq, T, Dv]: merging the heads afterwards is free
         Tensor out = new Tensor(Tensor.zeros(b * t * hq * dv).data, DType.F32, new int[]{b, hq, t, dv},
                 new long[]{(long) t * hq * dv, dv, (long) hq * dv, 1}, 0);
@@ -93,12 +95,12 @@ public final class Attention {
                 for (int i0 = 0; i0 < t; i0 += QUERY_BLOCK) {
                     int i1 = Math.min(t, i0 + QUERY_BLOCK), lo = mask.firstKey(bi, i0), hi = mask.endKey(i1 - 1);
                     if (hi <= lo) continue;   // every key masked: probabilities and output stay zero
-                    int n = hi - lo, p0 = (keep ? (bh * t + i0) * s : 0) + lo;
+                    int n = hi - lo, p0 = keep ? blocks.at(bi, h, i0 / QUERY_BLOCK) : 0;
                     // scores [rows, n] = q [rows, D] · k [n, D]ᵀ · scale
                     Gemm.sgemm(false, true, i1 - i0, n, d, o.scale(), qh.a, qo + i0 * qh.ld, qh.ld, kh.a, ko + lo * kh.ld, kh.ld,
-                            0f, pa, p0, s);
+                            0f, pa, p0, n);
                     for (int i = i0; i < i1; i++) {
-                        int row = p0 + (i - i0) * s;
+                        int row = p0 + (i - i0) * n;
                         if (o.softcap() > 0) {
                             Activations.forward(Activations.Fn.SOFTCAP, o.softcap(), pa, row, pa, row, n);
                             if (capped != null) System.arraycopy(pa, row, capped, row, n);
@@ -107,7 +109,7 @@ public final class Attention {
                         Softmax.softmaxRow(pa, row, pa, row, n);
                     }
                     // out [rows, Dv] = P [rows, n] · v [n, Dv]
-                    Gemm.sgemm(false, false, i1 - i0, dv, n, 1f, pa, p0, s, vh.a, vo + lo * vh.ld, vh.ld,
+                    Gemm.sgemm(false, false, i1 - i0, dv, n, 1f, pa, p0, n, vh.a, vo + lo * vh.ld, vh.ld,
                             0f, oh.a, oo + i0 * oh.ld, oh.ld);
                 }
             }
@@ -124,21 +126,21 @@ public final class Attention {
                     int bi = bk / hkv, kvh = bk % hkv;
                     int ko = kh.at(bi, kvh), vo = vh.at(bi, kvh), dko = dkh.at(bi, kvh), dvo = dvh.at(bi, kvh);
                     for (int gq = 0; gq < group; gq++) {
-                        int h = kvh * group + gq, bh = bi * hq + h, pOff = bh * t * s;
+                        int h = kvh * group + gq;
                         int qo = qh.at(bi, h), go = gh.at(bi, h), dqo = dqh.at(bi, h);
                         for (int i0 = 0; i0 < t; i0 += QUERY_BLOCK) {
                             int i1 = Math.min(t, i0 + QUERY_BLOCK), rows = i1 - i0, lo = mask.firstKey(bi, i0), hi = mask.endKey(i1 - 1);
                             if (hi <= lo) continue;
-                            int n = hi - lo, p0 = pOff + i0 * s + lo;
+                            int n = hi - lo, p0 = blocks.at(bi, h, i0 / QUERY_BLOCK);
                             // dV [n, Dv] += Pᵀ · dO
-                            Gemm.sgemm(true, false, n, dv, rows, 1f, probs, p0, s, gh.a, go + i0 * gh.ld, gh.ld,
+                            Gemm.sgemm(true, false, n, dv, rows, 1f, probs, p0, n, gh.a, go + i0 * gh.ld, gh.ld,
                                     1f, dvh.a, dvo + lo * dvh.ld, dvh.ld);
                             // dP [rows, n] = dO [rows, Dv] · V [n, Dv]ᵀ
                             Gemm.sgemm(false, true, rows, n, dv, 1f, gh.a, go + i0 * gh.ld, gh.ld, vh.a, vo + lo * vh.ld, vh.ld,
                                     0f, dp, 0, n);
                             // dS = P ⊙ (dP − Σ_j dP⊙P), then through the soft-cap
                             for (int r = 0; r < rows; r++) {
-                                int row = p0 + r * s;
+                                int row = p0 + r * n;
                                 float dot = VectorMath.dot(dp, r * n, probs, row, n);
                                 VectorMath.affine(dp, r * n, 1f, -dot, dp, r * n, n);
                                 VectorMath.binary(VectorMath.BinOp.MUL, dp, r * n, 1, probs, row, 1, dp, r * n, n);
@@ -156,6 +158,47 @@ public final class Attention {
             });
             return new Tensor[]{dq, dk, dvT};
         }, q, k, v);
+    }
+
+    /**
+     * Where each query block's [rows, visible keys] probabilities lie in one array: per row b, its blocks one
+     * after the other, the same layout for each head. A causal mask keeps about half of T·S, packed rows
+     * only their sequences' own triangles (plus each block's overhang).
+     */
+    private static final class Blocks {
+        private final int nb, hq;
+        /** [B·nb + 1] the floats of one head's blocks before (b, block), counted over all heads of earlier rows. */
+        private final long[] before;
+        private final long[] rowBase, rowSize;
+
+        Blocks(Mask mask, int b, int hq, int t) {
+            this.nb = Math.ceilDiv(t, QUERY_BLOCK);
+            this.hq = hq;
+            before = new long[b * nb];
+            rowBase = new long[b + 1];
+            rowSize = new long[b];
+            for (int bi = 0; bi < b; bi++) {
+                long size = 0;
+                for (int k = 0; k < nb; k++) {
+                    int i0 = k * QUERY_BLOCK, i1 = Math.min(t, i0 + QUERY_BLOCK);
+                    before[bi * nb + k] = size;
+                    size += (long) (i1 - i0) * Math.max(0, mask.endKey(i1 - 1) - mask.firstKey(bi, i0));
+                }
+                rowSize[bi] = size;
+                rowBase[bi + 1] = rowBase[bi] + size * hq;
+            }
+            if (rowBase[b] > Integer.MAX_VALUE - 8)
+                throw new IllegalArgumentException("attention over " + t + " tokens keeps more than 2³¹ probabilities; use fewer tokens per batch");
+        }
+
+        int total() {
+            return (int) rowBase[rowBase.length - 1];
+        }
+
+        /** Where block k of head h of row b starts. */
+        int at(int b, int h, int k) {
+            return (int) (rowBase[b] + h * rowSize[b] + before[b * nb + k]);
+        }
     }
 
     /**
