@@ -60,6 +60,19 @@ public final class Packing {
         return out;
     }
 
+    /** One line for the run's log: how the training examples were packed. */
+    public static String describe(List<Example> packs, Strategy strategy, int maxLength) {
+        long tokens = 0, sequences = 0;
+        for (Example e : packs) {
+            tokens += e.length();
+            sequences += e.sequences().length;
+        }
+        if (strategy == null)
+            return "padding_free: " + packs.size() + " examples, each micro-batch one row of them back to back";
+        return String.format(java.util.Locale.ROOT, "packing (%s): %d sequences in %d packs of at most %d tokens, %.1f %% full",
+                strategy.key(), sequences, packs.size(), maxLength, 100.0 * tokens / ((double) packs.size() * maxLength));
+    }
+
     /** The packs of BFD as lists of indices into {@code lengths} (each length already at most capacity). */
     static List<List<Integer>> bestFitDecreasing(int[] lengths, int capacity) {
         Integer[] order = new Integer[lengths.length];

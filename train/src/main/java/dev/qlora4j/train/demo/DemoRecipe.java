@@ -10,6 +10,7 @@ import java.nio.file.Path;
  * scaled down to a 1.9M-parameter model and a couple of minutes on two cores — LoRA r 32 on every
  * linear projection (on a model this small an attention-only adapter is too small to learn the
  * style: 240 steps on q/k/v/o ended at eval perplexity 20.9, on all projections at 3.6), cosine schedule with 10 % warmup, loss on the assistant turns only,
+ * the dialogues packed into padding-free sequences of 256 tokens,
  * evaluation and a checkpoint six times per run, the two newest checkpoints and the best (by
  * perplexity) kept, the best adapter restored at the end. Written to demo_config.json, so
  * {@code train --config} can run it again.
@@ -29,7 +30,11 @@ final class DemoRecipe {
         c.put("eval_file", assets.evalFile().toString());
         c.put("train_on_responses_only", true);
         c.put("max_length", 256);
-        c.put("per_device_train_batch_size", 8);
+        // packed (TRL's best-fit decreasing, padding-free): 4 packs of ≤ 256 tokens carry about the real tokens
+        // of 8 padded dialogues; on two cores 1.3-1.5x the real tokens per second of padded batches of 8, and a
+        // lower final eval perplexity at the same 600 steps (README: Packing)
+        c.put("packing", true);
+        c.put("per_device_train_batch_size", 4);
         c.put("per_device_eval_batch_size", 16);
         c.put("gradient_accumulation_steps", 1);
         c.put("max_steps", steps);

@@ -10,6 +10,7 @@ import dev.qlora4j.train.config.Modes.Device;
 import dev.qlora4j.train.config.TrainingConfig;
 import dev.qlora4j.train.data.BatchPlan;
 import dev.qlora4j.train.data.Collator;
+import dev.qlora4j.train.data.Packing;
 import dev.qlora4j.train.data.MicroBatch;
 import dev.qlora4j.train.data.PaddedBatch;
 import dev.qlora4j.train.dist.Agreement;
@@ -129,6 +130,8 @@ public final class Trainer {
                 out.println("resuming from " + resume + " at step " + state.globalStep + " of " + total);
             }
             setup.data.report().lines().forEach(out::println);
+            if (cfg.data().paddingFree()) out.println(Packing.describe(setup.data.train(), cfg.data().packing() ? cfg.data().packingStrategy() : null,
+                    cfg.data().maxLength()));
             if (world.distributed())
                 out.println("data parallel: " + world.describe() + "; global batch " + cfg.batching().perDeviceTrainBatchSize() * accumulation + " = "
                         + cfg.batching().perDeviceTrainBatchSize() + " per device × " + cfg.batching().gradientAccumulationSteps() + " accumulation × " + ranks + " ranks");
@@ -326,6 +329,7 @@ public final class Trainer {
         double[] step(long step) {
             List<MicroBatch> micro = plan.optimizerStep(step, cfg.batching().gradientAccumulationSteps() * world.size());
             long labelTokens = 0;
+            double samples = 0;
             List<PaddedBatch> batches = new ArrayList<>();
             List<Integer> globalIndex = new ArrayList<>();
             for (int i = 0; i < micro.size(); i++) {
@@ -336,8 +340,9 @@ public final class Trainer {
                 if (!mine) continue;
                 batches.add(b);
                 globalIndex.add(i);
+                samples += micro.get(i).examples().size();   // a padding-free batch of packs is one row of several packs
             }
-            double loss = 0, tokens = 0, samples = 0;
+            double loss = 0, tokens = 0;
             for (int j = 0; j < batches.size(); j++) {
                 PaddedBatch b = batches.get(j);
                 long seed = dropoutSeed(step, globalIndex.get(j));
@@ -346,7 +351,6 @@ public final class Trainer {
                 loss += causal ? compute.lossAndBackward(b, CrossEntropy.Reduction.SUM, Math.max(1, labelTokens), seed)
                         : compute.lossAndBackward(b, CrossEntropy.Reduction.MEAN, micro.size(), seed);
                 for (int v : b.attentionMask().toIntArray()) tokens += v;
-                samples += b.rows();
             }
             boolean reduced = compute.gradientsReady();
             double[] stats = {loss, tokens, samples, stopRequested.get() ? 1 : 0};
