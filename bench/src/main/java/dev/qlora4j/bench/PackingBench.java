@@ -1,7 +1,5 @@
 package dev.qlora4j.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.qlora4j.model.config.ModelConfig;
 import dev.qlora4j.model.nn.Transformer;
 import dev.qlora4j.tensor.CrossEntropy;
@@ -14,7 +12,6 @@ import dev.qlora4j.train.data.Example;
 import dev.qlora4j.train.data.Packing;
 import dev.qlora4j.train.data.PaddedBatch;
 import dev.qlora4j.train.data.TrainingData;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -69,17 +66,6 @@ public class PackingBench {
     private final List<PaddedBatch> batches = new ArrayList<>();
     private long realTokens;
 
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Counters {
-        public long tokens;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            tokens = 0;
-        }
-    }
-
     @Setup(Level.Trial)
     public void setup() {
         Generator gen = new Generator(0);
@@ -106,7 +92,7 @@ public class PackingBench {
     }
 
     @Benchmark
-    public Object epoch(Counters counters) {
+    public Object epoch(TokenCounters counters) {
         Tensor last = null;
         for (PaddedBatch b : batches) {
             Tensor loss = model.causalLmLoss(b.inputIds(), b.attentionMask(), b.packed(), b.labels(), CrossEntropy.Reduction.SUM)
@@ -142,20 +128,6 @@ public class PackingBench {
     }
 
     static ModelConfig config() {
-        ObjectNode c = new ObjectMapper().createObjectNode();
-        c.put("model_type", "llama");
-        c.putArray("architectures").add("LlamaForCausalLM");
-        c.put("hidden_size", HIDDEN);
-        c.put("intermediate_size", FFN);
-        c.put("num_hidden_layers", LAYERS);
-        c.put("num_attention_heads", HEADS);
-        c.put("num_key_value_heads", KV_HEADS);
-        c.put("vocab_size", VOCAB);
-        c.put("max_position_embeddings", 4096);
-        c.put("rms_norm_eps", 1e-5);
-        c.put("rope_theta", 10000.0);
-        c.put("tie_word_embeddings", false);
-        c.put("hidden_act", "silu");
-        return ModelConfig.parse(c, Path.of("PackingBench/config.json"));
+        return TrainStepBench.llama(HIDDEN, FFN, LAYERS, HEADS, KV_HEADS, VOCAB, 4096, "PackingBench");
     }
 }

@@ -5,11 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -39,18 +37,6 @@ public class TokenizerBench {
     private Tokenizer tokenizer;
     private String text;
 
-    /** Tokens produced, reported per second next to the operation rate. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Counters {
-        public long tokens;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            tokens = 0;
-        }
-    }
-
     @Setup
     public void setup() {
         Path fixtures = Path.of(System.getProperty("qlora4j.fixtures", "fixtures"));
@@ -62,7 +48,7 @@ public class TokenizerBench {
     }
 
     @Benchmark
-    public int encode(Counters counters) {
+    public int encode(TokenCounters counters) {
         int n = tokenizer.encode(text, false).size();
         counters.tokens += n;
         return n;

@@ -10,7 +10,6 @@ import dev.qlora4j.model.nn.Transformer;
 import dev.qlora4j.tensor.CrossEntropy;
 import dev.qlora4j.tensor.Generator;
 import dev.qlora4j.tensor.Tensor;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -61,18 +60,6 @@ public class TrainStepBench {
     private KvCache cache;
     private int next, generated = NEW_TOKENS;
 
-    /** Tokens processed, reported per second next to the operation rate. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Counters {
-        public long tokens;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            tokens = 0;
-        }
-    }
-
     @Setup(Level.Trial)
     public void setup() {
         Generator gen = new Generator(0);
@@ -97,7 +84,7 @@ public class TrainStepBench {
     }
 
     @Benchmark
-    public Object run(Counters counters) {
+    public Object run(TokenCounters counters) {
         if (mode.equals("decode")) {
             try (var ignored = Tensor.noGrad()) {
                 next = greedy(Tensor.ofInts(new int[]{next}, 1, 1));
@@ -122,22 +109,27 @@ public class TrainStepBench {
 
     /** The peer's model as a Llama config.json (no tied embeddings, θ = 10000, ε = 1e-5). */
     static ModelConfig config() {
+        return llama(HIDDEN, FFN, LAYERS, HEADS, KV_HEADS, VOCAB, 2048, "TrainStepBench");
+    }
+
+    /** A random-weight Llama's config.json of these sizes (no tied embeddings, θ = 10000, ε = 1e-5). */
+    static ModelConfig llama(int hidden, int ffn, int layers, int heads, int kvHeads, int vocab, int maxPositions, String origin) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode c = json.createObjectNode();
         c.put("model_type", "llama");
         c.putArray("architectures").add("LlamaForCausalLM");
-        c.put("hidden_size", HIDDEN);
-        c.put("intermediate_size", FFN);
-        c.put("num_hidden_layers", LAYERS);
-        c.put("num_attention_heads", HEADS);
-        c.put("num_key_value_heads", KV_HEADS);
-        c.put("vocab_size", VOCAB);
-        c.put("max_position_embeddings", 2048);
+        c.put("hidden_size", hidden);
+        c.put("intermediate_size", ffn);
+        c.put("num_hidden_layers", layers);
+        c.put("num_attention_heads", heads);
+        c.put("num_key_value_heads", kvHeads);
+        c.put("vocab_size", vocab);
+        c.put("max_position_embeddings", maxPositions);
         c.put("rms_norm_eps", 1e-5);
         c.put("rope_theta", 10000.0);
         c.put("tie_word_embeddings", false);
         c.put("hidden_act", "silu");
-        return ModelConfig.parse(c, Path.of("TrainStepBench/config.json"));
+        return ModelConfig.parse(c, Path.of(origin, "config.json"));
     }
 
     /** As torch initialises the peer: N(0, 1) embeddings, U(±1/√in) projections, norms of ones. */
