@@ -56,10 +56,20 @@ public final class GpuAttention {
      */
     public static Saved forward(CudaDevice d, Shape s, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer keyPadding,
                                 DeviceBuffer out) {
+        return forward(d, s, q, k, v, keyPadding, null, out);
+    }
+
+    /**
+     * As above for rows of packed sequences: starts [B, T] int32 (or null) is the first token of each query's
+     * own sequence (i − its position id), before which it sees no key.
+     */
+    public static Saved forward(CudaDevice d, Shape s, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer keyPadding,
+                                DeviceBuffer starts, DeviceBuffer out) {
+        if (starts != null && s.keys() != s.tokens()) throw new IllegalArgumentException("packed rows are not decoded with a cache");
         int t = s.tokens(), n = s.keys(), dim = s.headDim(), bh = s.batch() * s.heads();
         DeviceBuffer qh = split(d, s, q, s.heads(), t), kh = split(d, s, k, s.kvHeads(), n), vh = split(d, s, v, s.kvHeads(), n);
         DeviceBuffer lse = d.allocate(4L * s.rows());
-        DeviceBuffer[] sp = scoresAndProbs(d, s, qh, kh, lse, keyPadding);
+        DeviceBuffer[] sp = scoresAndProbs(d, s, qh, kh, lse, keyPadding, starts);
         DeviceBuffer scores = sp[0], probs = sp[1];
         DeviceBuffer oh = d.allocate(2L * s.headElements());
         d.batchedMatmul(false, false, t, dim, n, 1f, probs, DType.BF16, (long) t * n, vh, DType.BF16, (long) n * dim,
@@ -71,12 +81,12 @@ public final class GpuAttention {
 
     // S = scale·Q·Kᵀ and P = softmax, both bf16; lse written
     private static DeviceBuffer[] scoresAndProbs(CudaDevice d, Shape s, DeviceBuffer qh, DeviceBuffer kh, DeviceBuffer lse,
-                                                 DeviceBuffer keyPadding) {
+                                                 DeviceBuffer keyPadding, DeviceBuffer starts) {
         int t = s.tokens(), n = s.keys(), dim = s.headDim(), bh = s.batch() * s.heads();
         DeviceBuffer scores = d.allocate(2L * bh * t * n), probs = d.allocate(2L * bh * t * n);
         d.batchedMatmul(false, true, t, n, dim, s.scale(), qh, DType.BF16, (long) t * dim, kh, DType.BF16, (long) n * dim,
                 0f, scores, DType.BF16, (long) t * n, bh);
-        d.launch("attn_softmax_fwd", s.rows(), GpuKernels.rowBlock(n), scores, probs, lse, pad(keyPadding), t, n, s.heads(),
+        d.launch("attn_softmax_fwd", s.rows(), GpuKernels.rowBlock(n), scores, probs, lse, pad(keyPadding), pad(starts), t, n, s.heads(),
                 s.causal(), s.window(), s.softcap());
         return new DeviceBuffer[]{scores, probs};
     }
@@ -84,14 +94,20 @@ public final class GpuAttention {
     /** dOut [B, T, Hq·D] → dq (training: keys = tokens) [B, T, Hq·D], dk, dv [B, T, Hkv·D] (bf16; grouped heads summed). */
     public static void backward(CudaDevice d, Shape s, Saved saved, DeviceBuffer dOut, DeviceBuffer keyPadding, DeviceBuffer dq,
                                 DeviceBuffer dk, DeviceBuffer dv) {
+        backward(d, s, saved, dOut, keyPadding, null, dq, dk, dv);
+    }
+
+    /** As above, with the forward's starts (packed rows) or null. */
+    public static void backward(CudaDevice d, Shape s, Saved saved, DeviceBuffer dOut, DeviceBuffer keyPadding, DeviceBuffer starts,
+                                DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv) {
         if (s.keys() != s.tokens()) throw new IllegalArgumentException("the attention backward is for training (keys = queries)");
         int t = s.tokens(), dim = s.headDim(), bh = s.batch() * s.heads();
         long td = (long) t * dim, tt = (long) t * t;
         if (saved.scores() == null) {
-            DeviceBuffer[] sp = scoresAndProbs(d, s, saved.q(), saved.k(), saved.lse(), keyPadding);
+            DeviceBuffer[] sp = scoresAndProbs(d, s, saved.q(), saved.k(), saved.lse(), keyPadding, starts);
             saved = new Saved(saved.q(), saved.k(), saved.v(), sp[0], sp[1], saved.lse());
             try {
-                backward(d, s, saved, dOut, keyPadding, dq, dk, dv);
+                backward(d, s, saved, dOut, keyPadding, starts, dq, dk, dv);
             } finally {
                 d.free(sp[0]);
                 d.free(sp[1]);
@@ -106,7 +122,7 @@ public final class GpuAttention {
         // dP = dO·Vᵀ, then dS through the softmax (and the soft-cap)
         DeviceBuffer dp = d.allocate(2L * bh * tt), ds = d.allocate(2L * bh * tt);
         d.batchedMatmul(false, true, t, t, dim, 1f, doh, DType.BF16, td, saved.v(), DType.BF16, td, 0f, dp, DType.BF16, tt, bh);
-        d.launch("attn_softmax_bwd", s.rows(), GpuKernels.rowBlock(t), saved.scores(), saved.lse(), dp, ds, pad(keyPadding), t, t,
+        d.launch("attn_softmax_bwd", s.rows(), GpuKernels.rowBlock(t), saved.scores(), saved.lse(), dp, ds, pad(keyPadding), pad(starts), t, t,
                 s.heads(), s.causal(), s.window(), s.softcap());
         d.free(dp);
         // dQ = scale·dS·K, dK = scale·dSᵀ·Q

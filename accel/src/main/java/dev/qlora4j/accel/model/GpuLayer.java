@@ -59,11 +59,17 @@ final class GpuLayer {
      * @param cacheK per layer, when decoding: [capacity, Hkv·D] bf16 keys of the {@code past}
      *               positions before these tokens (which the forward appends); null in training
      */
+    /** @param starts packed rows: [B, T] the first token of each token's sequence (attention stays inside it); else null */
     record Step(int batch, int tokens, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin, DeviceBuffer keyPadding,
-                DeviceBuffer scratch, long seed, DeviceBuffer[] cacheK, DeviceBuffer[] cacheV, int past) {
+                DeviceBuffer scratch, long seed, DeviceBuffer[] cacheK, DeviceBuffer[] cacheV, int past, DeviceBuffer starts) {
         Step(int batch, int tokens, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin, DeviceBuffer keyPadding,
-             DeviceBuffer scratch, long seed) {
-            this(batch, tokens, positions, cos, sin, keyPadding, scratch, seed, null, null, 0);
+             DeviceBuffer scratch, long seed, DeviceBuffer starts) {
+            this(batch, tokens, positions, cos, sin, keyPadding, scratch, seed, null, null, 0, starts);
+        }
+
+        Step(int batch, int tokens, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin, DeviceBuffer keyPadding,
+             DeviceBuffer scratch, long seed, DeviceBuffer[] cacheK, DeviceBuffer[] cacheV, int past) {
+            this(batch, tokens, positions, cos, sin, keyPadding, scratch, seed, cacheK, cacheV, past, null);
         }
 
         int rows() {
@@ -165,7 +171,7 @@ final class GpuLayer {
             keys = ck.slice(0, row * (s.past() + rows));
             values = cv.slice(0, row * (s.past() + rows));
         }
-        a.attention = GpuAttention.forward(d, attentionShape(s), a.q, keys, values, s.keyPadding(), a.o);
+        a.attention = GpuAttention.forward(d, attentionShape(s), a.q, keys, values, s.keyPadding(), s.starts(), a.o);
         d.free(a.q);    // the attention keeps its own head-major copies
         d.free(a.k);
         d.free(a.v);
@@ -259,7 +265,7 @@ final class GpuLayer {
         backwardLinear(d, a, "self_attn.o_proj", da, a.o, dO, 0f, s);
         if (da != dh) d.free(da);
         DeviceBuffer dq = d.allocate(2L * rows * hq * hd), dk = d.allocate(2L * rows * hkv * hd), dv = d.allocate(2L * rows * hkv * hd);
-        GpuAttention.backward(d, attentionShape(s), a.attention, dO, s.keyPadding(), dq, dk, dv);
+        GpuAttention.backward(d, attentionShape(s), a.attention, dO, s.keyPadding(), s.starts(), dq, dk, dv);
         d.free(dO);
         GpuKernels.rope(d, DType.BF16, dq, s.positions(), s.cos(), s.sin(), rows, hq, hd / 2, true);
         GpuKernels.rope(d, DType.BF16, dk, s.positions(), s.cos(), s.sin(), rows, hkv, hd / 2, true);

@@ -90,18 +90,34 @@ public final class GpuTransformer implements AutoCloseable {
      */
     public Result step(int[] ids, int[] mask, int[] labels, int batch, int tokens, CrossEntropy.Reduction reduction, float gradScale,
                        boolean backward, long dropoutSeed) {
+        return step(ids, mask, null, labels, batch, tokens, reduction, gradScale, backward, dropoutSeed);
+    }
+
+    /**
+     * As above; {@code packed} [B, T] (or null) are the position ids of rows of packed sequences, each numbered from
+     * 0: RoPE uses them and attention never crosses from one sequence into another. The labels must hold −100 at
+     * each sequence's first token.
+     */
+    public Result step(int[] ids, int[] mask, int[] packed, int[] labels, int batch, int tokens, CrossEntropy.Reduction reduction,
+                       float gradScale, boolean backward, long dropoutSeed) {
         var cfg = model.config();
         int rows = batch * tokens, c = cfg.hiddenSize();
         List<DeviceBuffer> batchBuffers = new ArrayList<>();
         DeviceBuffer dIds = keep(batchBuffers, d.upload(ids));
         int[] pos = new int[rows];
-        for (int i = 0; i < rows; i++) pos[i] = i % tokens;
+        for (int i = 0; i < rows; i++) pos[i] = packed == null ? i % tokens : packed[i];
         DeviceBuffer positions = keep(batchBuffers, d.upload(pos));
+        DeviceBuffer starts = null;
+        if (packed != null) {
+            int[] first = new int[rows];
+            for (int i = 0; i < rows; i++) first[i] = i % tokens - packed[i];
+            starts = keep(batchBuffers, d.upload(first));
+        }
         boolean padded = false;
         for (int m : mask) padded |= m == 0;
         DeviceBuffer keyPadding = padded ? keep(batchBuffers, d.upload(mask)) : null;
         ensureRope(tokens);
-        GpuLayer.Step s = new GpuLayer.Step(batch, tokens, positions, cos, sin, keyPadding, scratch, dropoutSeed);
+        GpuLayer.Step s = new GpuLayer.Step(batch, tokens, positions, cos, sin, keyPadding, scratch, dropoutSeed, starts);
 
         DeviceBuffer h = embed(dIds, rows);
         // with gradient checkpointing only each layer's input is kept and the backward recomputes the

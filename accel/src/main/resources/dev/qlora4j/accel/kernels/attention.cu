@@ -5,8 +5,11 @@
 //   (causal == 0 or j ≤ i + off) and (window == 0 or i + off − j < window) and keyPad[b, j] != 0
 // with off = Skv − T. A row that sees no key gets P = 0 (and so O = 0), never NaN.
 
-__device__ __forceinline__ bool attn_visible(int i, int j, int off, int causal, int window, const int* keyPad, long long b, int skv) {
+// starts (packed rows, else null): [B, T], the first token of query i's own sequence, the first key it may see
+__device__ __forceinline__ bool attn_visible(int i, int j, int off, int causal, int window, const int* keyPad, long long b, int skv,
+                                             const int* starts, int T) {
     if (causal && j > i + off) return false;
+    if (starts != 0 && j < starts[b * T + i]) return false;
     if (window > 0 && i + off - j >= window) return false;
     return keyPad == 0 || keyPad[b * skv + j] != 0;
 }
@@ -14,7 +17,7 @@ __device__ __forceinline__ bool attn_visible(int i, int j, int off, int causal, 
 __device__ __forceinline__ float attn_capped(float s, float cap) { return cap > 0.f ? cap * tanhf(s / cap) : s; }
 
 // S → P (bf16, the operand of P·V) and lse[row] = log Σ exp(z) over visible keys (−inf: none)
-extern "C" __global__ void attn_softmax_fwd(const bf16* S, bf16* P, float* lse, const int* keyPad, int T, int skv, int heads,
+extern "C" __global__ void attn_softmax_fwd(const bf16* S, bf16* P, float* lse, const int* keyPad, const int* starts, int T, int skv, int heads,
                                            int causal, int window, float cap) {
     long long row = blockIdx.x;
     int i = (int) (row % T);
@@ -24,21 +27,21 @@ extern "C" __global__ void attn_softmax_fwd(const bf16* S, bf16* P, float* lse, 
     bf16* p = P + row * skv;
     float m = NEG_INF;
     for (int j = threadIdx.x; j < skv; j += blockDim.x)
-        if (attn_visible(i, j, off, causal, window, keyPad, b, skv)) m = fmaxf(m, attn_capped(bf2f(s[j]), cap));
+        if (attn_visible(i, j, off, causal, window, keyPad, b, skv, starts, T)) m = fmaxf(m, attn_capped(bf2f(s[j]), cap));
     m = block_max(m);
     float sum = 0.f;
     if (m != NEG_INF)
         for (int j = threadIdx.x; j < skv; j += blockDim.x)
-            if (attn_visible(i, j, off, causal, window, keyPad, b, skv)) sum += expf(attn_capped(bf2f(s[j]), cap) - m);
+            if (attn_visible(i, j, off, causal, window, keyPad, b, skv, starts, T)) sum += expf(attn_capped(bf2f(s[j]), cap) - m);
     sum = block_sum(sum);
     float inv = sum > 0.f ? 1.f / sum : 0.f;
     for (int j = threadIdx.x; j < skv; j += blockDim.x)
-        p[j] = f2bf(m != NEG_INF && attn_visible(i, j, off, causal, window, keyPad, b, skv) ? expf(attn_capped(bf2f(s[j]), cap) - m) * inv : 0.f);
+        p[j] = f2bf(m != NEG_INF && attn_visible(i, j, off, causal, window, keyPad, b, skv, starts, T) ? expf(attn_capped(bf2f(s[j]), cap) - m) * inv : 0.f);
     if (threadIdx.x == 0) lse[row] = m == NEG_INF ? NEG_INF : m + logf(sum);
 }
 
 // dP (bf16, = dO·Vᵀ) → dS (bf16) = P ⊙ (dP − Σ P⊙dP) · dz/ds, with P recomputed in fp32 from S and lse
-extern "C" __global__ void attn_softmax_bwd(const bf16* S, const float* lse, const bf16* dP, bf16* dS, const int* keyPad, int T,
+extern "C" __global__ void attn_softmax_bwd(const bf16* S, const float* lse, const bf16* dP, bf16* dS, const int* keyPad, const int* starts, int T,
                                            int skv, int heads, int causal, int window, float cap) {
     long long row = blockIdx.x;
     int i = (int) (row % T);
@@ -51,11 +54,11 @@ extern "C" __global__ void attn_softmax_bwd(const bf16* S, const float* lse, con
     float dot = 0.f;
     if (l != NEG_INF)
         for (int j = threadIdx.x; j < skv; j += blockDim.x)
-            if (attn_visible(i, j, off, causal, window, keyPad, b, skv)) dot += expf(attn_capped(bf2f(s[j]), cap) - l) * bf2f(dp[j]);
+            if (attn_visible(i, j, off, causal, window, keyPad, b, skv, starts, T)) dot += expf(attn_capped(bf2f(s[j]), cap) - l) * bf2f(dp[j]);
     dot = block_sum(dot);
     for (int j = threadIdx.x; j < skv; j += blockDim.x) {
         float g = 0.f;
-        if (l != NEG_INF && attn_visible(i, j, off, causal, window, keyPad, b, skv)) {
+        if (l != NEG_INF && attn_visible(i, j, off, causal, window, keyPad, b, skv, starts, T)) {
             float z = attn_capped(bf2f(s[j]), cap);
             g = expf(z - l) * (bf2f(dp[j]) - dot);
             if (cap > 0.f) {

@@ -229,9 +229,8 @@ public sealed interface Compute extends AutoCloseable permits Compute.Cpu, Compu
         }
 
         private GpuTransformer.Result run(PaddedBatch b, CrossEntropy.Reduction reduction, float gradScale, boolean backward, long seed) {
-            // the configuration refuses packing with device cuda before anything loads; this is the last guard
-            if (b.packed() != null) throw new IllegalStateException("packed batches are not run on the GPU yet");
-            return model.step(b.inputIds().toIntArray(), b.attentionMask().toIntArray(), b.labels().toIntArray(), b.rows(), b.length(),
+            return model.step(b.inputIds().toIntArray(), b.attentionMask().toIntArray(),
+                    b.packed() == null ? null : b.packed().toIntArray(), b.labels().toIntArray(), b.rows(), b.length(),
                     reduction, gradScale, backward, seed);
         }
 

@@ -147,8 +147,6 @@ public final class TrainingConfigParser {
         if (data.paddingFree() && model.task() == Task.SEQUENCE_CLASSIFICATION)
             problems.add("\"" + (data.packing() ? "packing" : "padding_free") + "\" applies to causal LM data, not to sequence classification "
                     + "(its score is read at each row's last token)");
-        if (data.paddingFree() && run.device() == Modes.Device.CUDA)
-            problems.add("\"" + (data.packing() ? "packing" : "padding_free") + "\" runs on the CPU only so far, not with \"device\": \"cuda\"");
         if (data.trainOnResponsesOnly() == Boolean.TRUE && data.dataFormat() == DataFormat.TOKENIZED)
             problems.add("\"train_on_responses_only\" does not apply to data_format \"tokenized\": the rows carry their own labels "
                     + "(-100 where no loss is wanted)");

@@ -18,6 +18,8 @@ public final class Collator {
     private final Task task;
     private final Integer padId;
     private final int multiple;
+    /** Packs as one padded row each (the GPU's layout) rather than all in one row. */
+    private final boolean rowPerPack;
 
     /**
      * @param padId           the id written at padding; for a classifier the model's pad_token_id
@@ -26,6 +28,11 @@ public final class Collator {
      * @param padToMultipleOf 1 pads to the longest row exactly
      */
     public Collator(Task task, Integer padId, int padToMultipleOf) {
+        this(task, padId, padToMultipleOf, false);
+    }
+
+    private Collator(Task task, Integer padId, int padToMultipleOf, boolean rowPerPack) {
+        this.rowPerPack = rowPerPack;
         if (padToMultipleOf < 1) throw new IllegalArgumentException("pad_to_multiple_of must be at least 1, got " + padToMultipleOf);
         if (task == Task.CAUSAL_LM && padId == null) throw new IllegalArgumentException("a causal LM batch needs a pad id");
         this.task = task;
@@ -45,6 +52,15 @@ public final class Collator {
         return task;
     }
 
+    /**
+     * This collator with packs laid out one per row, right-padded to the longest pack (position ids restart per
+     * sequence; padding continues the last one's and is masked): for the GPU, whose attention is dense per row, so
+     * that a batch of P packs of L tokens costs P·L², not (P·L)².
+     */
+    public Collator rowPerPack() {
+        return new Collator(task, padId, multiple, true);
+    }
+
     /** The width of a batch whose longest row has {@code longest} tokens. */
     public int paddedLength(int longest) {
         return Math.ceilDiv(longest, multiple) * multiple;
@@ -52,7 +68,7 @@ public final class Collator {
 
     public PaddedBatch collate(List<Example> examples) {
         if (examples.isEmpty()) throw new IllegalArgumentException("an empty batch");
-        if (examples.getFirst().isPack()) return paddingFree(examples);
+        if (examples.getFirst().isPack()) return rowPerPack ? packRows(examples) : paddingFree(examples);
         int b = examples.size(), longest = 0, shortest = Integer.MAX_VALUE;
         for (Example e : examples) {
             if (e.isClassification() != (task == Task.SEQUENCE_CLASSIFICATION))
@@ -82,6 +98,35 @@ public final class Collator {
         }
         Tensor labelTensor = task == Task.CAUSAL_LM ? Tensor.ofInts(labels, b, t) : Tensor.ofInts(labels, b);
         return new PaddedBatch(Tensor.ofInts(ids, b, t), Tensor.ofInts(mask, b, t), labelTensor, labelTokens);
+    }
+
+    private PaddedBatch packRows(List<Example> packs) {
+        int b = packs.size(), longest = 0;
+        long labelTokens = 0;
+        for (Example e : packs) {
+            if (!e.isPack()) throw new IllegalArgumentException(e.origin() + " is not a pack, and a batch of packs has only packs");
+            longest = Math.max(longest, e.length());
+            labelTokens += e.labelTokens();
+        }
+        int t = paddedLength(longest);
+        int[] ids = new int[b * t], mask = new int[b * t], labels = new int[b * t], positions = new int[b * t];
+        java.util.Arrays.fill(ids, padId);
+        java.util.Arrays.fill(labels, Example.IGNORE);
+        for (int r = 0; r < b; r++) {
+            Example e = packs.get(r);
+            System.arraycopy(e.inputIds(), 0, ids, r * t, e.length());
+            System.arraycopy(e.labels(), 0, labels, r * t, e.length());
+            java.util.Arrays.fill(mask, r * t, r * t + e.length(), 1);
+            int at = 0, last = 0;
+            for (int len : e.sequences()) {
+                for (int p = 0; p < len; p++) positions[r * t + at + p] = p;
+                at += len;
+                last = len;
+            }
+            for (int j = at; j < t; j++) positions[r * t + j] = last++;
+        }
+        return new PaddedBatch(Tensor.ofInts(ids, b, t), Tensor.ofInts(mask, b, t), Tensor.ofInts(labels, b, t), labelTokens,
+                Tensor.ofInts(positions, b, t));
     }
 
     /**

@@ -201,7 +201,8 @@ public final class Trainer {
             this.schedule = schedule;
             this.state = state;
             this.stepsPerEpoch = stepsPerEpoch;
-            this.collator = s.data.collator();
+            // the GPU's attention is dense per row: packs go one to a row there, all in one row on the CPU
+            this.collator = cfg.run().device() == Modes.Device.CUDA ? s.data.collator().rowPerPack() : s.data.collator();
             this.outputDir = state.outputDir;
             this.causal = s.data.task() == Task.CAUSAL_LM;
             try {

@@ -62,8 +62,6 @@ class PackedTrainingTest {
                 .hasMessage("\"packing_strategy\" needs \"packing\": true (run.json)");
         assertThatThrownBy(() -> TrainingConfigParser.parse(config(tmp).put("packing", true).put("packing_strategy", "ffd"), "run.json"))
                 .hasMessageStartingWith("\"packing_strategy\"");
-        assertThatThrownBy(() -> TrainingConfigParser.parse(config(tmp).put("packing", true).put("device", "cuda"), "run.json"))
-                .hasMessage("\"packing\" runs on the CPU only so far, not with \"device\": \"cuda\" (run.json)");
         ObjectNode classifier = config(tmp.resolve("out")).put("packing", true)
                 .put("model_name_or_path", Path.of("..", "fixtures", "hf", "llama-seqcls", "model").toString());
         classifier.remove("train_on_responses_only");
