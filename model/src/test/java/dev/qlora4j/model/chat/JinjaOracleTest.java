@@ -202,6 +202,70 @@ class JinjaOracleTest {
         return tests.stream();
     }
 
+    /** The fixture models whose tokenizers the rendered conversations go through. */
+    private static final List<String> TOKENIZERS = List.of("llama", "gemma2", "qwen2");
+
+    /**
+     * Equal token ids: every conversation jinja2 rendered, tokenized as apply_chat_template(tokenize=True) does
+     * (no special tokens added) by our tokenizer and by Hugging Face tokenizers' Rust core (npm tokenizers, through
+     * node: tokenize_hf.js), for each fixture model's tokenizer.json. Skips, saying so, where node or the npm
+     * package is missing (.ci/run installs it into .ci/npm).
+     */
+    @TestFactory
+    Stream<DynamicTest> everyRenderingTokenizesAsHfTokenizersDoes() throws Exception {
+        Path modules = Path.of(System.getenv().getOrDefault("QLORA4J_NODE_MODULES", Path.of("..", ".ci", "npm", "node_modules").toString()));
+        assumeTrue(Files.isDirectory(modules.resolve("tokenizers")), "npm tokenizers is not installed in " + modules
+                + " (npm install --prefix .ci/npm tokenizers@0.23.2); the token-id oracle needs it");
+        List<Integer> rendered = new ArrayList<>();
+        ArrayNode texts = JSON.createArrayNode();
+        for (int k = 0; k < CASES.size(); k++)
+            if (oracle.get(k).has("rendered")) {
+                rendered.add(k);
+                texts.add(oracle.get(k).get("rendered").asText());
+            }
+        ObjectNode request = JSON.createObjectNode();
+        ObjectNode files = request.putObject("tokenizers");
+        Map<String, dev.qlora4j.model.tokenizer.Tokenizer> ours = new LinkedHashMap<>();
+        for (String name : TOKENIZERS) {
+            Path dir = Path.of("..", "fixtures", "hf", name, "model");
+            files.put(name, dir.resolve("tokenizer.json").toAbsolutePath().toString());
+            ours.put(name, dev.qlora4j.model.tokenizer.Tokenizer.load(dir));
+        }
+        request.set("texts", texts);
+        ProcessBuilder pb = new ProcessBuilder("node", TEMPLATES.resolve("tokenize_hf.js").toString());
+        pb.environment().put("NODE_PATH", modules.toAbsolutePath().toString());
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            assumeTrue(false, "node is not installed here; the token-id oracle needs it");
+            throw e;
+        }
+        try (var os = p.getOutputStream()) {
+            os.write(JSON.writeValueAsBytes(request));
+        }
+        byte[] out = p.getInputStream().readAllBytes();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        assertThat(p.exitValue()).as(err).isZero();
+        JsonNode hf = JSON.readTree(out);
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int n = 0; n < rendered.size(); n++) {
+            int index = n;
+            String text = texts.get(n).asText();
+            tests.add(DynamicTest.dynamicTest(CASES.get(rendered.get(n)).name(), () -> {
+                for (String name : TOKENIZERS) {
+                    List<Integer> want = new ArrayList<>();
+                    hf.get(name).get(index).forEach(id -> want.add(id.asInt()));
+                    List<Integer> got = java.util.Arrays.stream(ours.get(name).encode(text, false).ids()).boxed().toList();
+                    assertThat(got).as(name + " tokenizer").isEqualTo(want);
+                }
+            }));
+        }
+        assertThat(tests).as("conversations jinja2 rendered").hasSizeGreaterThan(800);
+        return tests.stream();
+    }
+
     /**
      * hub/samples.json: conversations written for each published template with what jinja2 rendered for them
      * (make_samples.py, through apply_chat_template's defaults). Checked without Python. Samples that pin
