@@ -116,6 +116,51 @@ public final class ChatTemplate {
         }
     }
 
+    /**
+     * transformers' {@code continue_final_message=True}: the conversation rendered without the generation prompt
+     * and cut right after the final message's content, so that the model continues that message (a prefill).
+     * As transformers: the content is looked for stripped, its last occurrence; its leading whitespace kept when
+     * the template kept it; a list content continues its last part with "text".
+     *
+     * @throws BadInputException when the final message has no text, or the template does not render it
+     */
+    public String renderContinuing(List<? extends Map<String, ?>> messages, Map<String, ?> extraVariables) {
+        if (messages.isEmpty()) throw BadInputException.at(origin, "continue_final_message needs a final message");
+        String text = renderMessages(messages, false, extraVariables);
+        Object content = messages.getLast().get("content");
+        String last = null;
+        if (content instanceof String str) {
+            last = str;
+        } else if (content instanceof List<?> parts) {
+            for (Object part : parts) if (part instanceof Map<?, ?> m && m.containsKey("text")) last = String.valueOf(m.get("text"));
+        }
+        if (last == null) throw BadInputException.at(origin, "continue_final_message: the final message has no text to continue");
+        String core = stripTrailing(stripLeading(last));
+        int at = text.lastIndexOf(core);
+        if (at < 0)
+            throw BadInputException.at(origin, "continue_final_message: the final message does not appear in the chat template's rendering "
+                    + "(the template changes it)");
+        String keptLeft = stripLeading(last);
+        return text.startsWith(last, at) ? text.substring(0, at + keptLeft.length()) : text.substring(0, at + core.length());
+    }
+
+    /** Python's str.lstrip() (its whitespace: Java's, and the Unicode space separators such as NBSP), as transformers strips. */
+    private static String stripLeading(String s) {
+        int i = 0;
+        while (i < s.length() && pySpace(s.charAt(i))) i++;
+        return s.substring(i);
+    }
+
+    private static String stripTrailing(String s) {
+        int j = s.length();
+        while (j > 0 && pySpace(s.charAt(j - 1))) j--;
+        return s.substring(0, j);
+    }
+
+    private static boolean pySpace(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';
+    }
+
     /** Messages from JSON text: an array of objects, each with at least "role". */
     public static List<Map<String, Object>> parseMessages(String json, String where) {
         JsonNode root = JsonFiles.parse(json, where);

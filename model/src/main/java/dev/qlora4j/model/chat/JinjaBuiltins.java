@@ -53,6 +53,11 @@ final class JinjaBuiltins {
     }
 
     /** The globals every template sees (transformers' and jinja2's). */
+    /** transformers' strftime_now(format): the local time now, or at {@code fixed} when given (tests pin the clock). */
+    static Callable strftimeNow(ZonedDateTime fixed) {
+        return (args, kw, line) -> Strftime.format(args.isEmpty() ? "" : str(args.getFirst()), fixed != null ? fixed : ZonedDateTime.now());
+    }
+
     static Map<String, Object> globals() {
         Map<String, Object> g = new LinkedHashMap<>();
         g.put("range", (Callable) (args, kw, line) -> range(args, line));
@@ -74,7 +79,7 @@ final class JinjaBuiltins {
         g.put("raise_exception", (Callable) (args, kw, line) -> {
             throw new Raised(args.isEmpty() ? "" : str(args.getFirst()));
         });
-        g.put("strftime_now", (Callable) (args, kw, line) -> Strftime.format(args.isEmpty() ? "" : str(args.getFirst()), ZonedDateTime.now()));
+        g.put("strftime_now", strftimeNow(null));
         return g;
     }
 

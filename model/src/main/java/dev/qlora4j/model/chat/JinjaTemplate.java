@@ -33,8 +33,14 @@ public final class JinjaTemplate {
      * @throws JinjaException when the template fails ({@link JinjaBuiltins.Raised} for raise_exception)
      */
     Rendered render(Map<String, ?> variables) {
+        return render(variables, null);
+    }
+
+    /** As {@link #render(Map)} with strftime_now reading {@code now} instead of the clock (null: the clock). */
+    Rendered render(Map<String, ?> variables, java.time.ZonedDateTime now) {
         JinjaRenderer.Frame globals = new JinjaRenderer.Frame(null);
         globals.vars.putAll(JinjaBuiltins.globals());
+        if (now != null) globals.vars.put("strftime_now", JinjaBuiltins.strftimeNow(now));
         JinjaRenderer.Frame top = new JinjaRenderer.Frame(globals);
         for (Map.Entry<String, ?> e : variables.entrySet()) top.vars.put(e.getKey(), JinjaValues.fromJava(e.getValue()));
         JinjaRenderer r = new JinjaRenderer();

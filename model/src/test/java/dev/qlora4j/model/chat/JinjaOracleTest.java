@@ -34,7 +34,12 @@ class JinjaOracleTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Path TEMPLATES = Path.of("src", "test", "resources", "chat_templates");
 
-    record Case(String name, String template, Map<String, Object> variables) {}
+    /** @param continueFinal rendered as apply_chat_template(continue_final_message=True) renders it */
+    record Case(String name, String template, Map<String, Object> variables, boolean continueFinal) {
+        Case(String name, String template, Map<String, Object> variables) {
+            this(name, template, variables, false);
+        }
+    }
 
     private static final List<Case> CASES = new ArrayList<>();
     private static List<JsonNode> oracle;
@@ -102,13 +107,21 @@ class JinjaOracleTest {
                 String folder = t.getParent().getFileName().toString();
                 JsonNode own = folder.equals("hub") || folder.equals("training") ? hubTokens.get(t.getFileName().toString()) : null;
                 Map<String, Object> tokens = own == null ? Conversations.specialTokens() : JSON.convertValue(own, Map.class);
-                for (int c = 0; c < convs.size(); c++)
+                for (int c = 0; c < convs.size(); c++) {
                     for (boolean prompt : new boolean[]{false, true}) {
                         Map<String, Object> vars = new LinkedHashMap<>(tokens);
                         vars.putAll(convs.get(c));
                         vars.put("add_generation_prompt", prompt);
                         CASES.add(new Case(TEMPLATES.relativize(t) + " conversation " + c + (prompt ? " + generation prompt" : ""), source, vars));
                     }
+                    // a prefill: the final message continued (transformers' continue_final_message), where it is the assistant's
+                    List<?> messages = (List<?>) convs.get(c).get("messages");
+                    if (folder.equals("hub") && ((Map<?, ?>) messages.getLast()).get("role").equals("assistant")) {
+                        Map<String, Object> vars = new LinkedHashMap<>(tokens);
+                        vars.putAll(convs.get(c));
+                        CASES.add(new Case(TEMPLATES.relativize(t) + " conversation " + c + " continued", source, vars, true));
+                    }
+                }
             }
         }
         // the fixture models' own templates, with their tokenizer_config.json's special tokens
@@ -129,7 +142,8 @@ class JinjaOracleTest {
             ObjectNode n = input.addObject();
             n.put("template", c.template());
             n.set("variables", JSON.valueToTree(c.variables()));
-            n.put("return_assistant_tokens_mask", true);
+            if (c.continueFinal()) n.put("mode", "apply_chat_template").put("continue_final_message", true);
+            else n.put("return_assistant_tokens_mask", true);
         }
         Process p = new ProcessBuilder("python3", TEMPLATES.resolve("render_jinja2.py").toString()).redirectErrorStream(false).start();
         try (var os = p.getOutputStream()) {
@@ -172,30 +186,43 @@ class JinjaOracleTest {
                 String got, error = null;
                 List<int[]> spans = null;
                 try {
-                    JinjaTemplate.Rendered r = JinjaTemplate.parse(c.template(), "t").render(c.variables());
-                    got = r.text();
-                    spans = r.generationSpans();
+                    if (c.continueFinal()) {
+                        Map<String, Object> extra = new LinkedHashMap<>(c.variables());
+                        @SuppressWarnings("unchecked")
+                        List<Map<String, Object>> messages = (List<Map<String, Object>>) extra.remove("messages");
+                        got = ChatTemplate.of(c.template(), "t", Map.of()).renderContinuing(messages, extra);
+                    } else {
+                        JinjaTemplate.Rendered r = JinjaTemplate.parse(c.template(), "t").render(c.variables());
+                        got = r.text();
+                        spans = r.generationSpans();
+                    }
                 } catch (JinjaBuiltins.Raised e) {
                     got = null;
                     error = "TemplateError: " + e.getMessage();
-                } catch (JinjaException e) {
+                } catch (JinjaException | dev.qlora4j.tensor.BadInputException e) {
                     got = null;
                     error = e.getMessage();
                 }
                 if (want.has("rendered")) {
                     assertThat(error).as("jinja2 renders this; we failed").isNull();
                     assertThat(got).isEqualTo(want.get("rendered").asText());
-                    // transformers' assistant masks: where the {% generation %} blocks wrote
-                    List<List<Integer>> wantSpans = new ArrayList<>();
-                    want.get("generation_indices").forEach(g -> wantSpans.add(List.of(g.get(0).asInt(), g.get(1).asInt())));
-                    // (Python counts code points, Java strings UTF-16 units)
-                    String text = got;
-                    assertThat(spans.stream().map(g -> List.of(text.codePointCount(0, g[0]), text.codePointCount(0, g[1]))).toList())
-                            .as("generation spans").isEqualTo(wantSpans);
+                    // transformers' assistant masks (not with continue_final_message, in transformers either)
+                    if (!c.continueFinal()) {
+                        // transformers' assistant masks: where the {% generation %} blocks wrote
+                        List<List<Integer>> wantSpans = new ArrayList<>();
+                        want.get("generation_indices").forEach(g -> wantSpans.add(List.of(g.get(0).asInt(), g.get(1).asInt())));
+                        // (Python counts code points, Java strings UTF-16 units)
+                        String text = got;
+                        assertThat(spans.stream().map(g -> List.of(text.codePointCount(0, g[0]), text.codePointCount(0, g[1]))).toList())
+                                .as("generation spans").isEqualTo(wantSpans);
+                    }
                 } else {
                     String jinjaError = want.get("error").asText();
                     assertThat(got).as("jinja2 fails with " + jinjaError + "; we rendered").isNull();
-                    if (jinjaError.startsWith("TemplateError: ")) assertThat(error).isEqualTo(jinjaError);
+                    // (ChatTemplate, which continues a final message, words the template's raise_exception as its one-line error)
+                    if (jinjaError.startsWith("TemplateError: "))
+                        assertThat(error).isEqualTo(c.continueFinal()
+                                ? "chat template failed: " + jinjaError.substring("TemplateError: ".length()) + " (t)" : jinjaError);
                 }
             }));
         }
@@ -268,8 +295,8 @@ class JinjaOracleTest {
 
     /**
      * hub/samples.json: conversations written for each published template with what jinja2 rendered for them
-     * (make_samples.py, through apply_chat_template's defaults). Checked without Python. Samples that pin
-     * strftime_now's clock or use continue_final_message are left out (our API has neither).
+     * (make_samples.py, through apply_chat_template's defaults). Checked without Python, with the oracle's pinned
+     * strftime_now clock where a sample has one and {@link ChatTemplate#renderContinuing} for continue_final_message.
      */
     @TestFactory
     Stream<DynamicTest> publishedSamplesRenderAsJinja2Rendered() throws IOException {
@@ -277,7 +304,6 @@ class JinjaOracleTest {
         List<DynamicTest> tests = new ArrayList<>();
         for (JsonNode sample : samples) {
             JsonNode c = sample.get("case");
-            if (c.has("now") || c.has("continue_final_message")) continue;
             String file = sample.get("template_file").asText();
             tests.add(DynamicTest.dynamicTest(file + ": " + sample.get("name").asText(), () -> {
                 String source = Files.readString(TEMPLATES.resolve("hub").resolve(file), StandardCharsets.UTF_8);
@@ -286,19 +312,29 @@ class JinjaOracleTest {
                 vars.put("documents", null);
                 vars.put("add_generation_prompt", false);
                 vars.putAll(JSON.convertValue(c.get("variables"), Map.class));
+                // the oracle's pinned clock (a naive local time, as Python's datetime.now() gives)
+                java.time.ZonedDateTime now = c.has("now")
+                        ? java.time.LocalDateTime.parse(c.get("now").asText()).atZone(java.time.ZoneId.systemDefault()) : null;
                 JsonNode want = sample.get("result");
-                if (want.has("rendered")) {
-                    assertThat(JinjaTemplate.parse(source, file).render(vars).text()).isEqualTo(want.get("rendered").asText());
-                } else {
-                    String error;
-                    try {
-                        JinjaTemplate.parse(source, file).render(vars);
-                        error = null;
-                    } catch (JinjaBuiltins.Raised e) {
-                        error = "TemplateError: " + e.getMessage();
-                    } catch (JinjaException e) {
-                        error = e.getMessage();
+                String got = null, error = null;
+                try {
+                    if (c.path("continue_final_message").asBoolean()) {
+                        Map<String, Object> extra = new LinkedHashMap<>(vars);
+                        @SuppressWarnings("unchecked")
+                        List<Map<String, Object>> messages = (List<Map<String, Object>>) extra.remove("messages");
+                        got = ChatTemplate.of(source, file, Map.of()).renderContinuing(messages, extra);
+                    } else {
+                        got = JinjaTemplate.parse(source, file).render(vars, now).text();
                     }
+                } catch (JinjaBuiltins.Raised e) {
+                    error = "TemplateError: " + e.getMessage();
+                } catch (JinjaException | dev.qlora4j.tensor.BadInputException e) {
+                    error = e.getMessage();
+                }
+                if (want.has("rendered")) {
+                    assertThat(error).as("jinja2 renders this; we failed").isNull();
+                    assertThat(got).isEqualTo(want.get("rendered").asText());
+                } else {
                     assertThat(error).as("jinja2 failed with " + want.get("error").asText()).isNotNull();
                     if (want.get("error").asText().startsWith("TemplateError: ")) assertThat(error).isEqualTo(want.get("error").asText());
                 }

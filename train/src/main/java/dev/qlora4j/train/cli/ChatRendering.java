@@ -29,8 +29,8 @@ final class ChatRendering {
     /** One conversation of the file and its own template variables. */
     private record Conversation(List<Map<String, Object>> messages, Map<String, Object> variables) {}
 
-    static Object run(Path model, Tokenizer tokenizer, Path chatFile, boolean addGenerationPrompt, Map<String, Object> variables,
-                      PrintStream out) throws IOException {
+    static Object run(Path model, Tokenizer tokenizer, Path chatFile, boolean addGenerationPrompt, boolean continueFinalMessage,
+                      Map<String, Object> variables, PrintStream out) throws IOException {
         JsonNode root = read(chatFile);
         List<Conversation> conversations = conversations(root, chatFile);
         ChatTemplate template = ChatTemplate.load(model);
@@ -38,7 +38,8 @@ final class ChatRendering {
         for (Conversation c : conversations) {
             Map<String, Object> vars = new LinkedHashMap<>(c.variables());
             vars.putAll(variables);
-            String rendered = template.renderMessages(c.messages(), addGenerationPrompt, vars);
+            String rendered = continueFinalMessage ? template.renderContinuing(c.messages(), vars)
+                    : template.renderMessages(c.messages(), addGenerationPrompt, vars);
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("rendered", rendered);
             result.put("ids", tokenizer.encode(rendered, false).ids());

@@ -49,6 +49,11 @@ final class TokenizeCommand implements Main.Command {
     @CommandLine.Option(names = "--add-generation-prompt", arity = "0", description = "with --chat: end with the assistant's generation prompt")
     boolean addGenerationPrompt;
 
+    @CommandLine.Option(names = "--continue-final-message", arity = "0",
+            description = "with --chat: end right after the final message's content, for the model to continue it "
+                    + "(apply_chat_template's continue_final_message)")
+    boolean continueFinalMessage;
+
     @CommandLine.Mixin
     TemplateOptions template;
 
@@ -57,10 +62,14 @@ final class TokenizeCommand implements Main.Command {
         int sources = (text != null ? 1 : 0) + (input != null ? 1 : 0) + (chat != null ? 1 : 0);
         if (sources != 1) throw new UserError("tokenize needs exactly one of --text, --input, --chat");
         if (chat == null && template.given()) throw new UserError("--tools and --template-var go with --chat (a chat template rendering)");
+        if (chat == null && (addGenerationPrompt || continueFinalMessage))
+            throw new UserError((addGenerationPrompt ? "--add-generation-prompt" : "--continue-final-message") + " goes with --chat");
+        if (addGenerationPrompt && continueFinalMessage)
+            throw new UserError("give --add-generation-prompt or --continue-final-message, not both (a new turn, or the final one continued)");
         Map<String, Object> variables = template.variables();
         Tokenizer tokenizer = Tokenizer.load(model);
         boolean specials = !noSpecialTokens;
-        if (chat != null) return ChatRendering.run(model, tokenizer, chat, addGenerationPrompt, variables, out);
+        if (chat != null) return ChatRendering.run(model, tokenizer, chat, addGenerationPrompt, continueFinalMessage, variables, out);
         if (text != null) {
             Map<String, Object> result = encode(tokenizer, text, specials);
             print(result, out);

@@ -36,7 +36,7 @@ class CommandLineTest {
                     "--adapter=DIR", "--device=cpu|cuda"),
             "quantize", List.of("--model=DIR", "--out=DIR", "--double-quant", "--blocksize=N"),
             "tokenize", List.of("--model=DIR", "--text=T", "--input=FILE", "--chat=FILE", "--no-special-tokens", "--add-generation-prompt",
-                    "--tools=FILE", "--template-var=KEY=VALUE"),
+                    "--continue-final-message", "--tools=FILE", "--template-var=KEY=VALUE"),
             "train", List.of("FILE.json", "--config=FILE.json", "--set=KEY=VALUE", "--help-config"));
 
     @ParameterizedTest

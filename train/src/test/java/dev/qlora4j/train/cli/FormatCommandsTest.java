@@ -115,6 +115,22 @@ class FormatCommandsTest {
         assertThat(g.json().get("rendered").asText()).isEqualTo(first.get("generation_prompt").asText());
     }
 
+    /** --continue-final-message: the rendering stops right after the final message (the semantics: JinjaOracleTest). */
+    @Test
+    void tokenizeContinuesTheFinalMessage(@TempDir Path tmp) throws IOException {
+        Path dir = FIXTURES.resolve("gemma2/model");
+        Path chat = Files.writeString(tmp.resolve("c.json"), "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, "
+                + "{\"role\": \"assistant\", \"content\": \"  Let me think \"}]}");
+        Cli.Run r = Cli.run("tokenize", "--model", dir.toString(), "--chat", chat.toString(), "--continue-final-message", "--json");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.json().get("rendered").asText()).isEqualTo("<bos><start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\nLet me think");
+        Cli.Run both = Cli.run("tokenize", "--model", dir.toString(), "--chat", chat.toString(), "--continue-final-message",
+                "--add-generation-prompt");
+        assertThat(both.status()).isEqualTo(2);
+        assertThat(both.err().strip()).isEqualTo("error: give --add-generation-prompt or --continue-final-message, not both "
+                + "(a new turn, or the final one continued)");
+    }
+
     /** The llama fixture's tokenizer with a template that shows its tools, enable_thinking and date_string. */
     private static Path toolsModel(Path dir) throws IOException {
         Files.createDirectories(dir);
