@@ -8,7 +8,7 @@ qlora4j_select_jdk
 ./mvnw -q -DskipTests -pl tensor,model,train,bench -am package
 templates=("${@:-qwen25.jinja}")
 for t in "${templates[@]}"; do
-  java -jar bench/target/benchmarks.jar ChatTemplateBench -p template="$t" -rf json -rff /tmp/chat-bench.json >/dev/null
+  "$JAVA_HOME/bin/java" -jar bench/target/benchmarks.jar ChatTemplateBench -p template="$t" -rf json -rff /tmp/chat-bench.json >/dev/null
   read -r warm first < <(python3 -c '
 import json
 r = {b["benchmark"].rsplit(".", 1)[1]: b["primaryMetric"]["score"] for b in json.load(open("/tmp/chat-bench.json"))}
