@@ -63,10 +63,11 @@ class DataParallelTest {
 
     /**
      * A run config: 20 llama rows (16 train, 4 eval) or 19 classifier rows (15 / 4), batches of 3,
-     * so that epochs end with partial micro-batches and partial global steps.
+     * so that epochs end with partial micro-batches and partial global steps; "packed": the llama rows
+     * packed (BFD) into packs of 160 tokens, batches of 3 packs, 4 epochs.
      */
     private static Path config(Path dir, String task, String name, int accumulation, String device) throws IOException {
-        boolean causal = task.equals("causal");
+        boolean causal = !task.equals("classifier");   // "causal", or "packed": causal with packing
         ObjectNode cfg = JSON.createObjectNode()
                 .put("model_name_or_path", (causal ? LLAMA : Fixture.ROOT.resolve("llama-seqcls")).resolve("model").toAbsolutePath().toString())
                 .put("output_dir", dir.resolve(name).toString())
@@ -76,6 +77,7 @@ class DataParallelTest {
                 .put("num_train_epochs", 2).put("learning_rate", 3e-3).put("warmup_steps", 1).put("lr_scheduler_type", "cosine")
                 .put("weight_decay", 0.01).put("max_grad_norm", 0.5).put("logging_steps", 1).put("eval_strategy", "steps").put("eval_steps", 2)
                 .put("save_steps", 2).put("seed", 11).put("report_to", "none").put("device", device);
+        if (task.equals("packed")) cfg.put("packing", true).put("max_length", 160).put("num_train_epochs", 4);   // 2-3 rows a pack
         cfg.putObject("lora").put("r", 4).put("lora_alpha", 8).put("lora_dropout", 0.1).putArray("target_modules").add("q_proj").add("v_proj");
         return Files.writeString(dir.resolve(name + ".json"), cfg.toString());
     }
@@ -173,7 +175,7 @@ class DataParallelTest {
     }
 
     @ParameterizedTest(name = "{0}, accumulation {1}, {2}")
-    @CsvSource({"causal, 1, cpu", "causal, 2, cpu", "classifier, 1, cpu", "classifier, 2, cpu", "causal, 2, cuda"})
+    @CsvSource({"causal, 1, cpu", "causal, 2, cpu", "classifier, 1, cpu", "classifier, 2, cpu", "causal, 2, cuda", "packed, 2, cpu"})
     void twoRanksEqualOneRankWithTheSameGlobalBatch(String task, int accumulation, String device, @TempDir Path dir) throws Exception {
         boolean emulator = device.equals("cuda");
         String one = run(process(train(1, config(dir, task, "one", 2 * accumulation, device)), dir.resolve("one.log"), emulator), 0);
