@@ -52,16 +52,8 @@ public final class GpuAttention {
 
     /**
      * q [B, T, Hq·D], k, v [B, S, Hkv·D] (bf16) → out [B, T, Hq·D] (bf16). keyPadding [B, S] int32
-     * (0 = padding) or null.
-     */
-    public static Saved forward(CudaDevice d, Shape s, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer keyPadding,
-                                DeviceBuffer out) {
-        return forward(d, s, q, k, v, keyPadding, null, out);
-    }
-
-    /**
-     * As above for rows of packed sequences: starts [B, T] int32 (or null) is the first token of each query's
-     * own sequence (i − its position id), before which it sees no key.
+     * (0 = padding) or null; starts [B, T] int32 (rows of packed sequences) or null: the first token of each
+     * query's own sequence (i − its position id), before which it sees no key.
      */
     public static Saved forward(CudaDevice d, Shape s, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer keyPadding,
                                 DeviceBuffer starts, DeviceBuffer out) {
@@ -91,13 +83,10 @@ public final class GpuAttention {
         return new DeviceBuffer[]{scores, probs};
     }
 
-    /** dOut [B, T, Hq·D] → dq (training: keys = tokens) [B, T, Hq·D], dk, dv [B, T, Hkv·D] (bf16; grouped heads summed). */
-    public static void backward(CudaDevice d, Shape s, Saved saved, DeviceBuffer dOut, DeviceBuffer keyPadding, DeviceBuffer dq,
-                                DeviceBuffer dk, DeviceBuffer dv) {
-        backward(d, s, saved, dOut, keyPadding, null, dq, dk, dv);
-    }
-
-    /** As above, with the forward's starts (packed rows) or null. */
+    /**
+     * dOut [B, T, Hq·D] → dq (training: keys = tokens) [B, T, Hq·D], dk, dv [B, T, Hkv·D] (bf16; grouped heads summed),
+     * with the forward's keyPadding and starts.
+     */
     public static void backward(CudaDevice d, Shape s, Saved saved, DeviceBuffer dOut, DeviceBuffer keyPadding, DeviceBuffer starts,
                                 DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv) {
         if (s.keys() != s.tokens()) throw new IllegalArgumentException("the attention backward is for training (keys = queries)");

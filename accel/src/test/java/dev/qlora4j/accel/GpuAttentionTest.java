@@ -40,8 +40,8 @@ class GpuAttentionTest {
                 DeviceBuffer dq = KernelsTest.up(d, q, DType.BF16), dk = KernelsTest.up(d, k, DType.BF16), dv = KernelsTest.up(d, v, DType.BF16),
                         dg = KernelsTest.up(d, g, DType.BF16), pad = c.padded() ? d.upload(mask) : null, dout = d.allocate(2L * b * t * hq * dim),
                         gq = d.allocate(2L * b * t * hq * dim), gk = d.allocate(2L * b * t * hkv * dim), gv = d.allocate(2L * b * t * hkv * dim);
-                GpuAttention.Saved saved = GpuAttention.forward(d, shape, dq, dk, dv, pad, dout);
-                GpuAttention.backward(d, shape, saved, dg, pad, gq, gk, gv);
+                GpuAttention.Saved saved = GpuAttention.forward(d, shape, dq, dk, dv, pad, null, dout);
+                GpuAttention.backward(d, shape, saved, dg, pad, null, gq, gk, gv);
                 saved.free(d);
                 String what = c.toString();
                 near(what + " out", KernelsTest.down(d, dout, DType.BF16, b * t * hq * dim), out.toFloatArray());
@@ -68,7 +68,7 @@ class GpuAttentionTest {
                 var shape = new GpuAttention.Shape(1, t, n, hq, hkv, dim, scale, true, window, 0f);
                 DeviceBuffer out = d.allocate(2L * t * hq * dim);
                 GpuAttention.forward(d, shape, KernelsTest.up(d, q, DType.BF16), KernelsTest.up(d, k, DType.BF16), KernelsTest.up(d, v, DType.BF16),
-                        null, out).free(d);
+                        null, null, out).free(d);
                 near("window " + window, KernelsTest.down(d, out, DType.BF16, t * hq * dim), want.toFloatArray());
             }
         }

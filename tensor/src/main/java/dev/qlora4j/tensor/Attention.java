@@ -51,11 +51,6 @@ public final class Attention {
         public Options withQueryOffset(int offset) {
             return new Options(scale, causal, slidingWindow, softcap, keyPadding, offset, packed);
         }
-
-        /** Packed rows with these [B, T] position ids (see {@link #packed()}); null = none. */
-        public Options withPacked(Tensor positions) {
-            return new Options(scale, causal, slidingWindow, softcap, keyPadding, queryOffset, positions);
-        }
     }
 
     /**
@@ -166,14 +161,14 @@ public final class Attention {
      * only their sequences' own triangles (plus each block's overhang).
      */
     private static final class Blocks {
-        private final int nb, hq;
-        /** [B·nb + 1] the floats of one head's blocks before (b, block), counted over all heads of earlier rows. */
+        private final int nb;
+        /** [B·nb]: the floats of one head's blocks of row b before block k. */
         private final long[] before;
+        /** [B + 1]: where row b's heads start (all heads of the rows before it); [B]: one head's floats in row b. */
         private final long[] rowBase, rowSize;
 
         Blocks(Mask mask, int b, int hq, int t) {
             this.nb = Math.ceilDiv(t, QUERY_BLOCK);
-            this.hq = hq;
             before = new long[b * nb];
             rowBase = new long[b + 1];
             rowSize = new long[b];

@@ -73,7 +73,7 @@ final class ChatRendering {
             for (var f : item.properties()) {
                 String key = f.getKey();
                 if (key.equals("messages")) continue;
-                String problem = key.equals("tools") ? TemplateVariables.toolsProblem(f.getValue()) : TemplateVariables.nameProblem(key);
+                String problem = TemplateVariables.problem(key, f.getValue());
                 if (problem != null) throw new UserError((key.equals("tools") ? "tools " : "the conversation ") + problem + " (" + at + key + ")");
                 vars.put(key, TemplateVariables.value(f.getValue()));
             }

@@ -42,13 +42,9 @@ final class TemplateOptions {
             int eq = kv.indexOf('=');
             if (eq < 0) throw new UserError("--template-var wants KEY=VALUE, got '" + kv + "' (--template-var)");
             String key = kv.substring(0, eq).strip();
-            String problem = TemplateVariables.nameProblem(key);
-            if (problem != null) throw new UserError("--template-var " + problem + " (--template-var " + kv + ")");
             JsonNode value = TrainingConfigParser.overrideValue(kv.substring(eq + 1));
-            if (key.equals("tools")) {
-                String bad = TemplateVariables.toolsProblem(value);
-                if (bad != null) throw new UserError("tools " + bad + " (--template-var " + kv + ")");
-            }
+            String problem = TemplateVariables.problem(key, value);
+            if (problem != null) throw new UserError((key.equals("tools") ? "tools " : "--template-var ") + problem + " (--template-var " + kv + ")");
             vars.put(key, TemplateVariables.value(value));
         }
         if (tools != null) {

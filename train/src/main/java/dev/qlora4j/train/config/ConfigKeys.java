@@ -8,6 +8,7 @@ import dev.qlora4j.train.config.Modes.IntervalStrategy;
 import dev.qlora4j.train.config.Modes.Optim;
 import dev.qlora4j.train.config.Modes.SaveStrategy;
 import dev.qlora4j.train.data.DataFormat;
+import dev.qlora4j.train.data.Packing;
 import dev.qlora4j.train.trainer.LrSchedule;
 
 import java.util.List;
@@ -77,9 +78,9 @@ public final class ConfigKeys {
             "HF's LengthGroupedSampler: batches of similar length (less padding), the longest example first");
     public static final Key<Boolean> PACKING = TOP.key("data", "packing", bool(), false,
             "TRL's SFTConfig: pack the training examples into sequences of max_length tokens (padding-free; attention stays inside each example)");
-    public static final Key<dev.qlora4j.train.data.Packing.Strategy> PACKING_STRATEGY = TOP.key("data", "packing_strategy",
-            choice(dev.qlora4j.train.data.Packing.Strategy.class, dev.qlora4j.train.data.Packing.Strategy::key, Map.of()),
-            dev.qlora4j.train.data.Packing.Strategy.BFD,
+    public static final Key<Packing.Strategy> PACKING_STRATEGY = TOP.key("data", "packing_strategy",
+            choice(Packing.Strategy.class, Packing.Strategy::key, Map.of()),
+            Packing.Strategy.BFD,
             "with packing: bfd (best-fit decreasing, examples never cut, as TRL) or wrapped (concatenate and cut every max_length tokens)");
     public static final Key<Boolean> PADDING_FREE = TOP.derived("data", "padding_free", bool(), "packing",
             "TRL's: each micro-batch is one row of its examples back to back, no padding (implied by packing)");

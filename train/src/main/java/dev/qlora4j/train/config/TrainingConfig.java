@@ -10,6 +10,7 @@ import dev.qlora4j.train.config.Modes.IntervalStrategy;
 import dev.qlora4j.train.config.Modes.Optim;
 import dev.qlora4j.train.config.Modes.SaveStrategy;
 import dev.qlora4j.train.data.DataFormat;
+import dev.qlora4j.train.data.Packing;
 import dev.qlora4j.train.monitor.MonitorSettings;
 import dev.qlora4j.train.trainer.LrSchedule;
 
@@ -45,7 +46,7 @@ public record TrainingConfig(ModelSettings model, DataSettings data, BatchSettin
                                DataFormat dataFormat, Boolean trainOnResponsesOnly, boolean addEosToken,
                                Map<String, Object> chatTemplateKwargs, boolean shuffle,
                                boolean groupByLength, boolean dataloaderDropLast, double fraction, Integer fold, Integer numFolds,
-                               long dataSeed, boolean packing, dev.qlora4j.train.data.Packing.Strategy packingStrategy,
+                               long dataSeed, boolean packing, Packing.Strategy packingStrategy,
                                boolean paddingFree) {
         /** Whether an evaluation set is chosen (eval_file, validation_split or fold). */
         public boolean hasEvalSet() {

@@ -189,7 +189,7 @@ public final class TrainingConfigParser {
     private Map<String, Object> chatTemplateKwargs(JsonNode block) {
         if (block == null) return Map.of();
         for (var f : block.properties()) {
-            String problem = f.getKey().equals("tools") ? TemplateVariables.toolsProblem(f.getValue()) : TemplateVariables.nameProblem(f.getKey());
+            String problem = TemplateVariables.problem(f.getKey(), f.getValue());
             if (problem != null) problems.add("\"chat_template_kwargs" + (f.getKey().equals("tools") ? ".tools\" " : "\" ") + problem);
         }
         return TemplateVariables.of(block);

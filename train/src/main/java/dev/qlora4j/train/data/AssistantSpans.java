@@ -59,8 +59,11 @@ final class AssistantSpans {
             // transformers: from the token holding the span's first character to the one holding its last
             for (int[] s : full.generationSpans()) {
                 if (s[1] <= s[0]) continue;
-                int end = tokensBefore(text, s[1], ids, tokenizer);
-                if (tokenizer.encode(text.substring(0, s[1]), false).ids().length > end) end++;
+                // the text before the end shares `end` tokens with the whole; tokens of its own beyond those mean
+                // that the whole's next token holds characters of the span too
+                int[] before = s[1] >= text.length() ? ids : tokenizer.encode(text.substring(0, s[1]), false).ids();
+                int end = commonPrefix(before, ids);
+                if (before.length > end) end++;
                 mark(assistant, tokensBefore(text, s[0], ids, tokenizer), Math.min(end, ids.length));
             }
             return new Masked(ids, assistant);
@@ -99,10 +102,12 @@ final class AssistantSpans {
 
     /** How many of the whole conversation's tokens lie wholly before character x. */
     private static int tokensBefore(String text, int x, int[] ids, Tokenizer tokenizer) {
-        if (x >= text.length()) return ids.length;
-        int[] before = tokenizer.encode(text.substring(0, x), false).ids();
-        int n = Math.min(before.length, ids.length), i = 0;
-        while (i < n && before[i] == ids[i]) i++;
+        return x >= text.length() ? ids.length : commonPrefix(tokenizer.encode(text.substring(0, x), false).ids(), ids);
+    }
+
+    private static int commonPrefix(int[] a, int[] b) {
+        int n = Math.min(a.length, b.length), i = 0;
+        while (i < n && a[i] == b[i]) i++;
         return i;
     }
 

@@ -100,14 +100,31 @@ public final class Collator {
         return new PaddedBatch(Tensor.ofInts(ids, b, t), Tensor.ofInts(mask, b, t), labelTensor, labelTokens);
     }
 
-    private PaddedBatch packRows(List<Example> packs) {
-        int b = packs.size(), longest = 0;
+    /** The packs' label tokens; each must be a pack. */
+    private static long packLabelTokens(List<Example> packs) {
         long labelTokens = 0;
         for (Example e : packs) {
             if (!e.isPack()) throw new IllegalArgumentException(e.origin() + " is not a pack, and a batch of packs has only packs");
-            longest = Math.max(longest, e.length());
             labelTokens += e.labelTokens();
         }
+        return labelTokens;
+    }
+
+    /** Writes a pack's position ids, from 0 in every sequence, at {@code at}; returns the last sequence's length. */
+    private static int positions(Example pack, int[] positions, int at) {
+        int last = 0;
+        for (int len : pack.sequences()) {
+            for (int p = 0; p < len; p++) positions[at + p] = p;
+            at += len;
+            last = len;
+        }
+        return last;
+    }
+
+    private PaddedBatch packRows(List<Example> packs) {
+        int b = packs.size(), longest = 0;
+        long labelTokens = packLabelTokens(packs);
+        for (Example e : packs) longest = Math.max(longest, e.length());
         int t = paddedLength(longest);
         int[] ids = new int[b * t], mask = new int[b * t], labels = new int[b * t], positions = new int[b * t];
         java.util.Arrays.fill(ids, padId);
@@ -117,13 +134,8 @@ public final class Collator {
             System.arraycopy(e.inputIds(), 0, ids, r * t, e.length());
             System.arraycopy(e.labels(), 0, labels, r * t, e.length());
             java.util.Arrays.fill(mask, r * t, r * t + e.length(), 1);
-            int at = 0, last = 0;
-            for (int len : e.sequences()) {
-                for (int p = 0; p < len; p++) positions[r * t + at + p] = p;
-                at += len;
-                last = len;
-            }
-            for (int j = at; j < t; j++) positions[r * t + j] = last++;
+            int last = positions(e, positions, r * t);
+            for (int j = e.length(); j < t; j++) positions[r * t + j] = last++;
         }
         return new PaddedBatch(Tensor.ofInts(ids, b, t), Tensor.ofInts(mask, b, t), Tensor.ofInts(labels, b, t), labelTokens,
                 Tensor.ofInts(positions, b, t));
@@ -135,21 +147,15 @@ public final class Collator {
      */
     private PaddedBatch paddingFree(List<Example> packs) {
         int n = 0;
-        long labelTokens = 0;
-        for (Example e : packs) {
-            if (!e.isPack()) throw new IllegalArgumentException(e.origin() + " is not a pack, and a batch of packs has only packs");
-            n += e.length();
-            labelTokens += e.labelTokens();
-        }
+        long labelTokens = packLabelTokens(packs);
+        for (Example e : packs) n += e.length();
         int[] ids = new int[n], labels = new int[n], positions = new int[n], mask = new int[n];
         int at = 0;
         for (Example e : packs) {
             System.arraycopy(e.inputIds(), 0, ids, at, e.length());
             System.arraycopy(e.labels(), 0, labels, at, e.length());
-            for (int len : e.sequences()) {
-                for (int p = 0; p < len; p++) positions[at + p] = p;
-                at += len;
-            }
+            positions(e, positions, at);
+            at += e.length();
         }
         java.util.Arrays.fill(mask, 1);
         return new PaddedBatch(Tensor.ofInts(ids, 1, n), Tensor.ofInts(mask, 1, n), Tensor.ofInts(labels, 1, n), labelTokens,

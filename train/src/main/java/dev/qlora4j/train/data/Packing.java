@@ -4,9 +4,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * TRL's packing (trl.data_utils.pack_dataset) of causal LM examples into packs of at most
@@ -80,18 +80,16 @@ public final class Packing {
         Arrays.sort(order, Comparator.comparingInt((Integer i) -> -lengths[i]));   // stable: ties keep their order
         List<List<Integer>> packs = new ArrayList<>();
         List<Integer> free = new ArrayList<>();
-        // free space → the packs with exactly that much, the oldest first; the tree finds the smallest space ≥ n
-        Map<Integer, ArrayDeque<Integer>> bySpace = new HashMap<>();
-        java.util.TreeMap<Integer, Integer> spaces = new java.util.TreeMap<>();
+        // free space → the open packs with exactly that much, the oldest first; ceiling finds the smallest space ≥ n
+        TreeMap<Integer, ArrayDeque<Integer>> bySpace = new TreeMap<>();
         for (int i : order) {
             int n = lengths[i];
             if (n == 0) continue;
-            Map.Entry<Integer, Integer> fit = spaces.ceilingEntry(n);
+            Map.Entry<Integer, ArrayDeque<Integer>> fit = bySpace.ceilingEntry(n);
             int pack;
             if (fit != null) {
-                ArrayDeque<Integer> q = bySpace.get(fit.getKey());
-                pack = q.pollFirst();
-                if (q.isEmpty()) spaces.remove(fit.getKey());
+                pack = fit.getValue().pollFirst();
+                if (fit.getValue().isEmpty()) bySpace.remove(fit.getKey());
             } else {
                 pack = packs.size();
                 packs.add(new ArrayList<>());
@@ -100,10 +98,7 @@ public final class Packing {
             packs.get(pack).add(i);
             int left = free.get(pack) - n;
             free.set(pack, left);
-            if (left > 0) {
-                bySpace.computeIfAbsent(left, k -> new ArrayDeque<>()).addLast(pack);
-                spaces.put(left, left);
-            }
+            if (left > 0) bySpace.computeIfAbsent(left, k -> new ArrayDeque<>()).addLast(pack);
         }
         return packs;
     }

@@ -40,6 +40,11 @@ public final class TemplateVariables {
         return null;
     }
 
+    /** What is wrong with one template variable: a {@code tools} that is no list of tool definitions, or a name it may not take. */
+    public static String problem(String name, JsonNode value) {
+        return name.equals("tools") ? toolsProblem(value) : nameProblem(name);
+    }
+
     /** What is wrong with an extra variable's name, or null when the template may take it. */
     public static String nameProblem(String name) {
         if (name.isEmpty()) return "gives a template variable without a name";
